@@ -1,0 +1,181 @@
+"""Tagging benchmark: end-to-end vs bare model, onnxruntime vs torch, JPEG draft vs full decode, peak memory.
+
+Usage: .venv/bin/python bench/bench_tagging.py [--model-name RN50] [--images 64] [--quick]
+Weights are random (seeded), which does not change any of the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from engine import torch_ready  # noqa: E402
+
+LABELS = ["dog", "cat", "bird", "car", "tree", "beach", "mountain", "person", "food", "building"]
+# VmHWM (peak RSS of this process image); ru_maxrss would carry the parent's peak across exec
+MEM_SCRIPT = """
+import re, sys
+from engine.tagging.runner import TagConfig, tag_folders
+r = tag_folders([sys.argv[1]], sys.argv[2], sys.argv[3], TagConfig(batch_size=int(sys.argv[4])))
+print(r.tagged, re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+"""
+
+
+def photo(rng: np.random.Generator, w: int, h: int) -> Image.Image:
+    """A smooth photo-like image: upsampled low-res colour field plus fine grain."""
+    small = Image.fromarray(rng.integers(0, 255, (max(2, h // 64), max(2, w // 64), 3), dtype=np.uint8))
+    img = np.asarray(small.resize((w, h), Image.Resampling.BICUBIC), np.int16)
+    grain = rng.integers(-6, 7, (h, w, 1), dtype=np.int16)
+    return Image.fromarray(np.clip(img + grain, 0, 255).astype(np.uint8))
+
+
+def make_folder(folder: Path, n: int, size: tuple[int, int], seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        p = folder / f"sub{i % 4}" / f"img_{i:05d}.jpg"
+        p.parent.mkdir(exist_ok=True)
+        photo(rng, *size).save(p, quality=88)
+        paths.append(str(p))
+    return paths
+
+
+def build_model(root: Path, model_name: str, image_size: int | None) -> tuple[Path, Path]:
+    from engine.artifact import LabelInfo, save_pretrained
+    from engine.clip.backbone import BackboneConfig, load_backbone
+    from engine.clip.model import T2IPAL, ModelConfig
+    from engine.clip.random_init import save_random_clip
+    from engine.export.onnx_export import export_onnx
+
+    ckpt = save_random_clip(model_name, root / "clip.safetensors", image_size=image_size)
+    backbone = load_backbone(BackboneConfig(model_name=model_name, pretrained=str(ckpt), image_size=image_size))
+    model = T2IPAL(backbone, LABELS, ModelConfig())
+    folder = save_pretrained(model, root / "model", LabelInfo(LABELS), thresholds=[0.0] * len(LABELS))
+    t0 = time.perf_counter()
+    result = export_onnx(folder, root / "model.onnx")
+    print(f"export: {time.perf_counter() - t0:.1f} s, {result.size_bytes / 1e6:.0f} MB, "
+          f"parity max |Δ| {max(result.max_abs_diff_scores, result.max_abs_diff_heatmaps):.1e}")
+    return folder, root / "model.onnx"
+
+
+def timed(fn, repeat: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model-name", default="RN50")
+    ap.add_argument("--image-size", type=int, default=None)
+    ap.add_argument("--images", type=int, default=64, help="photos for the throughput comparisons")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--large", type=int, default=3000, help="photos in the large folder for peak memory")
+    ap.add_argument("--twelve-mp", type=int, default=3, help="12-MP JPEGs for the draft comparison")
+    ap.add_argument("--quick", action="store_true", help="tiny model and small counts (smoke run)")
+    ap.add_argument("--json", help="also write the figures to this JSON file")
+    args = ap.parse_args()
+    if args.quick:
+        args.model_name, args.images, args.large, args.twelve_mp = "tiny-test", 32, 400, 1
+
+    torch_ready()
+    import torch
+
+    from engine.artifact import ModelArtifact
+    from engine.imaging import preprocess_batch
+    from engine.tagging.decode import decode_file
+    from engine.tagging.onnx_session import TaggerSession
+    from engine.tagging.runner import TagConfig, tag_folders
+
+    torch.set_num_threads(args.threads)
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-tagging-") as tmp:
+        root = Path(tmp)
+        folder, onnx_path = build_model(root, args.model_name, args.image_size)
+        session = TaggerSession(onnx_path, provider="auto", threads=args.threads)
+        spec = session.metadata.preprocess
+        print(f"model {args.model_name} @ {spec.size}px, {len(LABELS)} labels, providers {session.providers}, "
+              f"{args.threads} threads, batch {args.batch}")
+
+        # 1) end-to-end folder tagging vs the bare model on the same batches
+        paths = make_folder(root / "photos", args.images, (1024, 768), seed=1)
+        arrays = preprocess_batch(paths, spec)
+        batches = [arrays[i:i + args.batch] for i in range(0, len(arrays), args.batch)]
+        session.scores(batches[0])  # warm-up
+        bare_s = timed(lambda: [session.scores(b) for b in batches], repeat=2)
+        cfg = TagConfig(batch_size=args.batch, threads=args.threads)
+        tag_folders([root / "photos"], onnx_path, root / "warm.db", cfg)  # warm file cache
+        result = tag_folders([root / "photos"], onnx_path, root / "bench.db", cfg)
+        figures["bare_img_s"] = args.images / bare_s
+        figures["e2e_img_s"] = result.tagged / result.elapsed_s
+        figures["e2e_vs_bare"] = figures["e2e_img_s"] / figures["bare_img_s"]
+
+        # 2) onnxruntime vs torch eager on the same batches
+        module = ModelArtifact.from_pretrained(folder).tagger_module()
+        tensors = [torch.from_numpy(b) for b in batches]
+        with torch.no_grad():
+            module(tensors[0])
+            torch_s = timed(lambda: [module(t) for t in tensors], repeat=2)
+        figures["torch_img_s"] = args.images / torch_s
+        figures["ort_vs_torch"] = torch_s / bare_s
+
+        # 3) JPEG draft vs full decode on 12-MP photos
+        big = make_folder(root / "big", args.twelve_mp, (4000, 3000), seed=2)
+        full_s = timed(lambda: [decode_file(p, spec, draft=False) for p in big])
+        draft_s = timed(lambda: [decode_file(p, spec, draft=True) for p in big], repeat=2)
+        figures["full_decode_ms"] = 1000 * full_s / len(big)
+        figures["draft_decode_ms"] = 1000 * draft_s / len(big)
+        figures["draft_speedup"] = full_s / draft_s
+
+        # 4) peak memory: a small and a large folder, each tagged in a fresh process (tiny model)
+        tiny_root = root / "tiny"
+        tiny_root.mkdir()
+        _, tiny_onnx = build_model(tiny_root, "tiny-test", None) if args.model_name != "tiny-test" else (
+            folder, onnx_path)
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        rss = {}
+        for n in (max(50, args.large // 10), args.large):
+            make_folder(root / f"mem{n}", n, (320, 240), seed=n)
+            out = subprocess.run(
+                [sys.executable, "-c", MEM_SCRIPT, str(root / f"mem{n}"), str(tiny_onnx), str(root / f"mem{n}.db"),
+                 str(args.batch)], env=env, capture_output=True, text=True, check=True,
+            ).stdout.split()
+            rss[n] = int(out[1]) / 1024
+        small_n, large_n = sorted(rss)
+        figures["peak_rss_mb_small"] = rss[small_n]
+        figures["peak_rss_mb_large"] = rss[large_n]
+
+    print()
+    print(f"end-to-end {figures['e2e_img_s']:.1f} img/s vs bare model {figures['bare_img_s']:.1f} img/s: "
+          f"ratio {figures['e2e_vs_bare']:.2f} (target >= 0.85)")
+    print(f"onnxruntime {figures['bare_img_s']:.1f} img/s vs torch eager {figures['torch_img_s']:.1f} img/s: "
+          f"ratio {figures['ort_vs_torch']:.2f} (target >= 1.5)")
+    print(f"12-MP JPEG decode+preprocess: full {figures['full_decode_ms']:.0f} ms, "
+          f"draft {figures['draft_decode_ms']:.0f} ms: ratio {figures['draft_speedup']:.1f} (target >= 3)")
+    print(f"peak RSS tagging {small_n} images: {figures['peak_rss_mb_small']:.0f} MB; {large_n} images: "
+          f"{figures['peak_rss_mb_large']:.0f} MB "
+          f"(ratio {figures['peak_rss_mb_large'] / figures['peak_rss_mb_small']:.2f})")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

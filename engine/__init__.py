@@ -1,0 +1,22 @@
+"""T2I-PAL Tagger engine: pure Python (no Qt) pipeline from label sets to tagged photo folders."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+# Busy-waiting OpenMP threads collapse on a shared 2-core machine (STACK.md P2); must precede torch.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Never wait on a hub we cannot reach; real downloads are explicit (see README, "Weights").
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def torch_ready() -> None:
+    """Import torch and make torchvision importable; call before open_clip/diffusers/timm."""
+    from engine._tvcompat import ensure_torchvision
+
+    ensure_torchvision()

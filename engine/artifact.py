@@ -1,0 +1,220 @@
+"""Model artifact folders: config.json + weights.safetensors + labels.json; loaded without unpickling."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine import __version__
+from engine.errors import ArtifactError
+from engine.imaging import PreprocessSpec
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.clip.backbone import BackboneConfig, ClipBackbone
+    from engine.clip.inference import TaggerModule
+    from engine.clip.model import T2IPAL, ModelConfig
+
+FORMAT = "t2ipal-model"
+FORMAT_VERSION = 1
+CONFIG_FILE, WEIGHTS_FILE, LABELS_FILE = "config.json", "weights.safetensors", "labels.json"
+CONSTANT_KEYS = ("const.class_global", "const.class_local", "const.alpha", "const.inv_tau")
+
+
+@dataclass
+class LabelInfo:
+    """Label names in class order, the names used inside prompts, and the optional hierarchy."""
+
+    names: list[str]
+    prompt_names: list[str] | None = None
+    parents: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.prompt_names is None:
+            self.prompt_names = list(self.names)
+        if len(self.prompt_names) != len(self.names):
+            raise ArtifactError("labels: prompt_names and names differ in length")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"names": self.names, "prompt_names": self.prompt_names, "parents": self.parents}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LabelInfo:
+        return cls(list(d["names"]), list(d.get("prompt_names") or d["names"]), dict(d.get("parents") or {}))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_pretrained(
+    model: T2IPAL,
+    folder: str | Path,
+    labels: LabelInfo,
+    *,
+    thresholds: list[float] | None = None,
+    summary: dict[str, Any] | None = None,
+) -> Path:
+    """Write the folder atomically (a temp folder renamed into place); returns its path."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    if len(labels.names) != len(model.classnames):
+        raise ArtifactError(f"{len(labels.names)} labels for a model of {len(model.classnames)} classes")
+    n = len(labels.names)
+    thresholds = list(thresholds) if thresholds else [0.0] * n
+    if len(thresholds) != n:
+        raise ArtifactError(f"{len(thresholds)} thresholds for {n} classes")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        tensors = {f"head.{k}": v.detach().cpu().contiguous() for k, v in model.head_state_dict().items()}
+        tensors.update({f"const.{k}": v.contiguous() for k, v in model.constants().items()})
+        save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"format": FORMAT})
+        config = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "app_version": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "backbone": model.backbone.cfg.to_dict(),
+            "backbone_fingerprint": model.backbone.fingerprint,
+            "model": model.cfg.to_dict(),
+            "preprocess": model.backbone.preprocess_spec.to_dict(),
+            "grid": list(model.backbone.grid),
+            "thresholds": [float(t) for t in thresholds],
+            "weights_sha256": _sha256(tmp / WEIGHTS_FILE),
+            "summary": summary or {},
+        }
+        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        (tmp / LABELS_FILE).write_text(json.dumps(labels.to_dict(), indent=2) + "\n", encoding="utf-8")
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+@dataclass
+class ModelArtifact:
+    """A loaded model folder; torch and open_clip are imported only when the model itself is built."""
+
+    folder: Path
+    config: dict[str, Any]
+    labels_info: LabelInfo
+    tensors: dict[str, torch.Tensor]
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path) -> ModelArtifact:
+        from safetensors.torch import load_file
+
+        folder = Path(folder)
+        for name in (CONFIG_FILE, WEIGHTS_FILE, LABELS_FILE):
+            if not (folder / name).is_file():
+                raise ArtifactError(f"{folder} is not a T2I-PAL model folder: {name} is missing")
+        try:
+            config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+            labels = LabelInfo.from_dict(json.loads((folder / LABELS_FILE).read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ArtifactError(f"{folder}: config.json or labels.json is corrupt ({exc})") from exc
+        if config.get("format") != FORMAT:
+            raise ArtifactError(f"{folder}/config.json is not a {FORMAT} config")
+        if int(config.get("format_version", 0)) > FORMAT_VERSION:
+            raise ArtifactError(f"{folder} was written by a newer T2I-PAL Tagger; update the app")
+        if config.get("weights_sha256") and _sha256(folder / WEIGHTS_FILE) != config["weights_sha256"]:
+            raise ArtifactError(f"{folder}/{WEIGHTS_FILE} does not match its checksum; the file is damaged")
+        tensors = load_file(str(folder / WEIGHTS_FILE))  # safetensors: never unpickles
+        missing = [k for k in CONSTANT_KEYS if k not in tensors]
+        if missing:
+            raise ArtifactError(f"{folder}/{WEIGHTS_FILE} lacks {', '.join(missing)}")
+        n = len(labels.names)
+        if tensors["const.class_global"].shape[0] != n or len(config.get("thresholds", [])) != n:
+            raise ArtifactError(f"{folder}: weights, thresholds and labels disagree on the number of classes")
+        return cls(folder, config, labels, tensors)
+
+    # ---- metadata ----------------------------------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        return list(self.labels_info.names)
+
+    @property
+    def parents(self) -> dict[str, str | None]:
+        return dict(self.labels_info.parents)
+
+    @property
+    def thresholds(self) -> list[float]:
+        return [float(t) for t in self.config["thresholds"]]
+
+    @property
+    def preprocess_spec(self) -> PreprocessSpec:
+        return PreprocessSpec.from_dict(self.config["preprocess"])
+
+    @property
+    def backbone_cfg(self) -> BackboneConfig:
+        from engine.clip.backbone import BackboneConfig
+
+        return BackboneConfig.from_dict(self.config["backbone"])
+
+    @property
+    def model_cfg(self) -> ModelConfig:
+        from engine.clip.model import ModelConfig
+
+        return ModelConfig.from_dict(self.config["model"])
+
+    @property
+    def checksum(self) -> str:
+        return str(self.config.get("weights_sha256", ""))
+
+    # ---- building ----------------------------------------------------------------------------------
+    def load_backbone(self, *, device: str = "cpu", precision: str = "fp32") -> ClipBackbone:
+        from engine.clip.backbone import load_backbone
+
+        backbone = load_backbone(self.backbone_cfg, device=device, precision=precision)
+        expected = self.config.get("backbone_fingerprint")
+        if expected and backbone.fingerprint != expected:
+            raise ArtifactError(
+                f"{self.folder} was trained on different CLIP weights ({self.backbone_cfg.model_name}/"
+                f"{self.backbone_cfg.pretrained}); its scores would be meaningless with these"
+            )
+        return backbone
+
+    def load_model(self, *, device: str = "cpu", precision: str = "fp32", backbone: Any = None) -> T2IPAL:
+        """The trainable model with its learned state (for evaluation, fine-tuning or re-export)."""
+        from engine.clip.model import T2IPAL
+
+        backbone = backbone or self.load_backbone(device=device, precision=precision)
+        model = T2IPAL(backbone, self.labels_info.prompt_names or self.labels, self.model_cfg)
+        head = {k[5:]: v.to(backbone.device) for k, v in self.tensors.items() if k.startswith("head.")}
+        try:
+            model.load_head_state_dict(head)
+        except KeyError as exc:
+            raise ArtifactError(f"{self.folder}: {exc}") from exc
+        return model.eval()
+
+    def tagger_module(self, *, device: str = "cpu", precision: str = "fp32", backbone: Any = None) -> TaggerModule:
+        """Images -> (scores, heatmaps) from the stored constants; the text tower is never run."""
+        from engine.clip.inference import TaggerModule
+
+        backbone = backbone or self.load_backbone(device=device, precision=precision)
+        consts = {k[6:]: v for k, v in self.tensors.items() if k.startswith("const.")}
+        cfg = self.model_cfg
+        rho = 1.0 if cfg.variant == "zeroshot" else cfg.rho
+        return TaggerModule(backbone, consts, kappa=cfg.logit_scale, beta=cfg.beta, rho=rho,
+                            adapter=cfg.adapter).eval()

@@ -1,0 +1,92 @@
+"""`t2ipal demo ...`: the demo world (sample images + captions) and pretraining of the shipped demo CLIP."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="the demo world: sample scenes, pretrain the small demo CLIP",
+        description="A procedural world of multi-label shape scenes in which every stage runs without downloads "
+        "(see docs/demo-world.md).",
+    )
+    sub = p.add_subparsers(dest="demo_command", metavar="SUBCOMMAND")
+
+    w = sub.add_parser("world", help="write sample scenes (images + captions + labels) to a folder",
+                       description="Write N seeded scenes of a style to DIR: PNG files, captions.jsonl and labels.")
+    w.add_argument("--out", required=True, metavar="DIR", help="folder to write (created if missing)")
+    w.add_argument("-n", "--count", type=int, default=16, help="number of scenes (default 16)")
+    w.add_argument("--style", choices=("photo", "synthetic", "both"), default="both",
+                   help="photo (the test style), synthetic (the renderer's style) or both (default)")
+    w.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    w.set_defaults(func=world_handler)
+
+    t = sub.add_parser("pretrain", help="pretrain the demo CLIP and write resources/demo_clip (resumable)",
+                       description="Render the pretraining corpus, train the demo CLIP (InfoNCE at a fixed logit "
+                       "scale + auxiliary BCE), write weights, recipe and quality report, and print the quality "
+                       "gates. Checkpoints let an interrupted run resume.")
+    t.add_argument("--config", metavar="JSON", help="PretrainConfig JSON (defaults: the shipped recipe)")
+    t.add_argument("--out", metavar="DIR", help="output folder (default resources/demo_clip)")
+    t.add_argument("--work-dir", metavar="DIR", help="corpus cache and checkpoints (default .t2ipal-cache/)")
+    t.add_argument("--steps", type=int, help="training steps")
+    t.add_argument("--corpus-size", type=int, help="pretraining (image, caption) pairs")
+    t.add_argument("--batch-size", type=int, help="batch size")
+    t.add_argument("--seed", type=int, help="seed")
+    t.add_argument("--threads", type=int, help="torch threads (default 1)")
+    t.add_argument("--processes", type=int, help="corpus rendering processes (default 1)")
+    t.add_argument("--eval-split", choices=("val", "test"), help="split of the quality report (default test)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+    t.add_argument("--strict", action="store_true", help="exit 1 when a quality gate fails")
+    t.set_defaults(func=pretrain_handler)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def world_handler(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from engine.demo import world
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    styles = {"photo": [("photo", world.STYLE_PHOTO)], "synthetic": [("synthetic", world.STYLE_SYNTHETIC)]}
+    chosen = styles["photo"] + styles["synthetic"] if args.style == "both" else styles[args.style]
+    rows = []
+    for name, style in chosen:
+        for i in range(args.count):
+            item = world.sample("samples", i, seed=args.seed, style=style)
+            file = f"{name}_{i:04d}.png"
+            item.image.save(out / file)
+            rows.append({"file": file, "style": name, "caption": item.caption, "labels": list(item.scene.label_names)})
+    with open(out / "captions.jsonl", "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+    (out / "labelset.json").write_text(json.dumps(world.demo_labelset_dict(), indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {len(rows)} images, captions.jsonl and labelset.json to {out}", file=sys.stderr)
+    return 0
+
+
+def pretrain_handler(args: argparse.Namespace) -> int:
+    from engine.cli.progress_bar import cli_job
+    from engine.demo.pretrain import PretrainConfig, pretrain_demo_clip
+
+    cfg = PretrainConfig.from_json(args.config) if args.config else PretrainConfig()
+    cfg = cfg.replace(
+        out_dir=args.out, work_dir=args.work_dir, steps=args.steps, corpus_size=args.corpus_size,
+        batch_size=args.batch_size, seed=args.seed, threads=args.threads, render_processes=args.processes,
+        eval_split=args.eval_split,
+    )
+    with cli_job(disable_bar=args.no_progress) as (progress, cancel):
+        result = pretrain_demo_clip(cfg, progress=progress, cancel=cancel)
+    from engine.demo.quality import QualityReport
+
+    q = {k: v for k, v in result.quality.items() if k in QualityReport.__dataclass_fields__}
+    for line in QualityReport(**q).lines():
+        print(line)
+    print(f"steps {result.steps} (resumed from {result.resumed_from}); corpus {result.render_seconds:.0f} s, "
+          f"training {result.train_seconds:.0f} s, total {result.seconds:.0f} s; wrote {result.out_dir}")
+    print("all quality gates passed" if result.passed else "SOME QUALITY GATES FAILED")
+    return 1 if (args.strict and not result.passed) else 0

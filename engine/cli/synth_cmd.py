@@ -1,0 +1,187 @@
+"""`t2ipal synth`: render images from captions (label set + captions -> cached synthetic images)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.cli.common import add_backbone_args, backbone_overrides
+from engine.errors import InputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "synth",
+        help="render synthetic images from captions (resumable; Ctrl-C stops cleanly)",
+        description="Render K images per caption with a text-to-image model into PROJECT/synthetic/, recorded in "
+        "the project database. Cached images are skipped, so run the same command again to resume; a changed "
+        "setting makes new images beside the old ones. Models load from the Hugging Face cache or a local folder; "
+        "fetch one first with `HF_HUB_OFFLINE=0 hf download stable-diffusion-v1-5/stable-diffusion-v1-5`.",
+    )
+    p.add_argument("--project", required=True, metavar="DIR", help="project folder (created if missing)")
+    p.add_argument(
+        "--captions",
+        metavar="FILE",
+        help="captions: .txt (one per line) or .jsonl ({text, labels}); default: the captions stored in the project",
+    )
+    p.add_argument(
+        "--labels",
+        metavar="SPEC",
+        help="label set (bundled name, .json/.yaml file, or 'a,b,c'): "
+        "labels each caption by its nouns and drops captions that mention none",
+    )
+    g = p.add_argument_group("renderer")
+    g.add_argument("--backend", default="diffusers", help="synthesis backend (default diffusers)")
+    g.add_argument("--preset", help="sd15, sd21, sdxl, sd-turbo or sdxl-turbo (model + steps + guidance)")
+    g.add_argument("--model", help="Hugging Face model id or local diffusers folder (default: SD 1.5)")
+    g.add_argument("--steps", type=int, help="denoising steps (default 30; Turbo 1-4)")
+    g.add_argument("--guidance", dest="guidance_scale", type=float, help="CFG scale (default 7.5; Turbo 0)")
+    g.add_argument("--negative", dest="negative_prompt", help="negative prompt")
+    g.add_argument("--template", dest="prompt_template", help="prompt template with {caption}")
+    g.add_argument("--width", type=int, help="image width (default: the model's native size)")
+    g.add_argument("--height", type=int, help="image height (default: the model's native size)")
+    g.add_argument("--scheduler", help="ddim, pndm, lms, euler, euler_a, heun, dpm++, dpm++_karras, unipc, lcm")
+    g.add_argument("--variant", help="weight variant, e.g. fp16")
+    g.add_argument("--attention-slicing", action="store_true", default=None, help="less GPU memory, slower")
+    g.add_argument("--device", default=None, help="auto (CUDA when available), cpu, cuda or cuda:N")
+    g.add_argument("--precision", default=None, help="auto (fp16 on CUDA, fp32 on CPU), fp32, fp16, bf16")
+    r = p.add_argument_group("run")
+    r.add_argument("--images-per-caption", "-k", type=int, help="images per caption (default 1)")
+    r.add_argument("--batch-size", type=int, help="images per model call (default 4; halved on out-of-memory)")
+    r.add_argument("--seed", type=int, help="run seed (default 0)")
+    r.add_argument("--limit", type=int, help="only the first N captions")
+    r.add_argument("--verify", action="store_true", help="re-hash cached images and remake changed ones")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    q = p.add_argument_group("quality filter (frozen CLIP)")
+    q.add_argument(
+        "--quality-filter",
+        action="store_true",
+        help="score each image against its labels and flag images whose labels do not show (training can drop them)",
+    )
+    q.add_argument("--min-margin", type=float, default=None, help="label margin below which an image is flagged")
+    add_backbone_args(p)
+    p.set_defaults(func=handler)
+
+
+def _read_captions_file(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise InputError(f"captions file {path} does not exist")
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if path.suffix.lower() != ".jsonl":
+        return [{"text": ln} for ln in lines]
+    out = []
+    for n, ln in enumerate(lines, 1):
+        try:
+            row = json.loads(ln)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{n}: not valid JSON: {exc.msg}") from exc
+        out.append(row if isinstance(row, dict) else {"text": str(row)})
+    return out
+
+
+def _project_captions(project: Any) -> list[Any]:
+    try:
+        from engine.captions.store import CaptionStore  # type: ignore[import-not-found]
+    except ImportError:
+        return []
+    return list(CaptionStore(project.open_db()).iter_captions())
+
+
+def load_items(args: argparse.Namespace, project: Any) -> tuple[list[dict[str, Any]], list[str] | None]:
+    """Caption items (text, labels, id) and the label names, from --captions/--labels or the project."""
+    raw: list[Any] = _read_captions_file(Path(args.captions)) if args.captions else _project_captions(project)
+    if not raw:
+        raise InputError(f"no captions in {project.root}; import some, or pass --captions FILE.txt")
+    from engine.synthesis.items import as_caption_items
+
+    items = [{"text": c.text, "labels": list(c.labels), "id": c.id} for c in as_caption_items(raw)]
+    names: list[str] | None = None
+    if args.labels:
+        from engine.labels.labelset import LabelSet
+        from engine.labels.noun_filter import NounFilter
+
+        spec = args.labels
+        is_list = "," in spec and not Path(spec).exists()
+        labelset = (
+            LabelSet.from_names([s.strip() for s in spec.split(",") if s.strip()])
+            if is_list
+            else (LabelSet.resolve(spec))
+        )
+        names = list(labelset.names)
+        noun_filter = NounFilter(labelset)
+        for item in items:
+            if not item["labels"]:
+                item["labels"] = noun_filter.names_of(item["text"])
+        kept = [i for i in items if i["labels"]]
+        if len(kept) < len(items):
+            print(f"{len(items) - len(kept)} captions mention no label and are skipped", file=sys.stderr)
+        items = kept
+    if args.limit is not None:
+        items = items[: args.limit]
+    if not items:
+        raise InputError("no caption mentions any label of the label set")
+    return items, names
+
+
+def handler(args: argparse.Namespace) -> int:
+    from engine.cli.progress_bar import cli_job
+    from engine.project import project_at
+    from engine.synthesis import Manifest, SynthesisConfig, create_backend, synthesize
+
+    project = project_at(args.project)
+    items, names = load_items(args, project)
+    options = {
+        k: getattr(args, k)
+        for k in (
+            "preset",
+            "model",
+            "steps",
+            "guidance_scale",
+            "negative_prompt",
+            "prompt_template",
+            "width",
+            "height",
+            "scheduler",
+            "variant",
+            "attention_slicing",
+            "device",
+            "precision",
+        )
+    }
+    if args.backend != "diffusers":
+        options = {k: v for k, v in options.items() if v is not None}
+    backend = create_backend(args.backend, **options)
+    cfg = SynthesisConfig().replace(
+        images_per_caption=args.images_per_caption,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        on_existing="verify" if args.verify else None,
+    )
+    db = project.open_db()
+    with cli_job(disable_bar=args.no_progress) as (progress, cancel):
+        result = synthesize(items, backend, project, cfg, db=db, progress=progress, cancel=cancel)
+        print(
+            f"{result.planned} images planned: {result.made} made, {result.skipped} cached, {result.adopted} "
+            f"recovered; {result.images_per_second:.2f} images/s; in {result.folder}",
+            file=sys.stderr,
+        )
+        if args.quality_filter:
+            from engine.clip.backbone import BackboneConfig, load_backbone
+            from engine.device import resolve
+            from engine.synthesis.quality import QualityConfig, filter_synthetic
+
+            place = resolve(args.device or "auto", args.precision or "auto")
+            overrides = backbone_overrides(args)  # "pretrained": None means random init, so keep it
+            bcfg = BackboneConfig.from_dict({k: v for k, v in overrides.items() if v is not None or k == "pretrained"})
+            backbone = load_backbone(bcfg, device=place.device, precision=place.precision)
+            label_names = names or sorted({lab for it in items for lab in it["labels"]})
+            qcfg = QualityConfig().replace(min_margin=args.min_margin)
+            manifest = Manifest(db, project.synthetic_dir)
+            q = filter_synthetic(
+                manifest, backbone, label_names, qcfg, params_hash=result.params_hash, progress=progress, cancel=cancel
+            )
+            print(f"quality filter: {q.scored} scored, {q.flagged} flagged", file=sys.stderr)
+    return 0

@@ -1,0 +1,62 @@
+"""`t2ipal tag DIR... --model M.onnx --db DB`: tag photo folders into the SQLite TagStore."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from engine.tagging.scan import DEFAULT_EXCLUDE
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "tag",
+        help="tag photo folders with an exported model (resumable, incremental)",
+        description="Scan folders, score every new or changed image with an ONNX model and store the tags. "
+        "Unchanged images are skipped; run the same command again to resume after a crash or Ctrl-C.",
+    )
+    p.add_argument("folders", nargs="+", metavar="DIR", help="folders (or files) to tag, scanned recursively")
+    p.add_argument("--model", required=True, metavar="M.onnx", help="model exported with `t2ipal export`")
+    p.add_argument("--db", required=True, metavar="DB", help="SQLite database to write (created if missing)")
+    p.add_argument("--include", action="append", metavar="GLOB",
+                   help="only files matching this glob (repeatable; default: common image extensions)")
+    p.add_argument("--exclude", action="append", metavar="GLOB",
+                   help=f"skip files/folders matching this glob (repeatable; default: {' '.join(DEFAULT_EXCLUDE)})")
+    p.add_argument("--no-follow-symlinks", action="store_true", help="do not descend into symlinked folders")
+    p.add_argument("--batch-size", type=int, default=None, help="images per inference batch (default 32)")
+    p.add_argument("--workers", type=int, default=None, help="decode threads (default min(4, CPUs))")
+    p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default=None, help="onnxruntime provider")
+    p.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads (default: all)")
+    p.add_argument("--no-draft", action="store_true", help="decode JPEGs at full size (slower, bit-exact)")
+    p.add_argument("--all-scores", action="store_true", help="store every label's score, not only tags")
+    p.add_argument("--retry-errors", action="store_true", help="retry unchanged files that failed before")
+    p.add_argument("--keep-missing", action="store_true", help="do not mark vanished files as missing")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    from engine.cli.progress_bar import cli_job
+    from engine.tagging.runner import TagConfig, tag_folders
+
+    cfg = TagConfig().replace(
+        include=tuple(args.include) if args.include else None,
+        exclude=tuple(args.exclude) if args.exclude else None,
+        follow_symlinks=False if args.no_follow_symlinks else None,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        provider=args.provider,
+        threads=args.threads,
+        draft=False if args.no_draft else None,
+        store_all_scores=True if args.all_scores else None,
+        retry_errors=True if args.retry_errors else None,
+        mark_missing=False if args.keep_missing else None,
+    )
+    with cli_job(disable_bar=args.no_progress) as (progress, cancel):
+        result = tag_folders(args.folders, args.model, args.db, cfg, progress=progress, cancel=cancel)
+    print(
+        f"run {result.run_id}: {result.tagged} tagged, {result.errors} errors, {result.skipped} unchanged, "
+        f"{result.missing} missing; {result.images_per_s:.1f} images/s on {','.join(result.providers)}",
+        file=sys.stderr,
+    )
+    return 0

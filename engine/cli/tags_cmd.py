@@ -1,0 +1,59 @@
+"""`t2ipal tags export DB --format csv|json|xmp`: export tags to files or XMP sidecars."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("tags", help="export tags (CSV, JSON, XMP sidecars)")
+    sub = p.add_subparsers(dest="tags_command", metavar="ACTION")
+    e = sub.add_parser(
+        "export",
+        help="export the tags in force",
+        description="Export tags: confirmed and manual tags plus automatic ones nobody rejected. "
+        "XMP keywords are merged into sidecars; existing keywords are never removed and image files "
+        "are never touched.",
+    )
+    e.add_argument("db", metavar="DB", help="database written by `t2ipal tag`")
+    e.add_argument("--format", choices=("csv", "json", "xmp"), required=True)
+    e.add_argument("-o", "--output", help="output file for csv/json")
+    e.add_argument("--min-score", type=float, default=None, help="minimum score for automatic tags")
+    e.add_argument("--xmp-naming", choices=("auto", "ext", "stem", "both"), default="auto",
+                   help="sidecar name: ext = IMG.jpg.xmp, stem = IMG.xmp, both, "
+                   "auto = whichever exists (default; IMG.jpg.xmp when none)")
+    e.add_argument("--no-hierarchy", action="store_true", help="do not write lr:hierarchicalSubject")
+    e.add_argument("--dry-run", action="store_true", help="show what would change in the sidecars, write nothing")
+    e.set_defaults(func=export_handler)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def export_handler(args: argparse.Namespace) -> int:
+    from engine.errors import InputError
+    from engine.tagging import export_tags
+
+    if args.format in ("csv", "json"):
+        if not args.output:
+            raise InputError(f"--format {args.format} needs -o/--output FILE")
+        fn = export_tags.export_csv if args.format == "csv" else export_tags.export_json
+        n = fn(args.db, args.output, min_score=args.min_score)
+        print(f"wrote {n} {'rows' if args.format == 'csv' else 'images'} to {args.output}", file=sys.stderr)
+        return 0
+    result = export_tags.write_xmp_sidecars(
+        args.db, naming=args.xmp_naming, dry_run=args.dry_run, min_score=args.min_score,
+        hierarchical=not args.no_hierarchy,
+    )
+    for change in result.changes:
+        if change.error:
+            print(f"ERROR {change.sidecar}: {change.error}")
+            continue
+        verb = "create" if change.create else "update"
+        adds = ", ".join(change.add_subject + [h for h in change.add_hierarchical if "|" in h])
+        print(f"{'would ' if args.dry_run else ''}{verb} {change.sidecar}: + {adds}")
+    print(
+        f"{len(result.changes) - result.errors} sidecars {'would change' if args.dry_run else 'written'}, "
+        f"{result.unchanged} already up to date, {result.errors} errors",
+        file=sys.stderr,
+    )
+    return 1 if result.errors else 0

@@ -1,0 +1,1 @@
+"""Evaluation: multi-label metrics and readers for the public benchmark layouts."""

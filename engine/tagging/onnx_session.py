@@ -1,0 +1,105 @@
+"""onnxruntime session for an exported tagger: provider choice, metadata, batched scoring."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import ArtifactError, DependencyMissing, InputError, ModelNotFound
+from engine.export.metadata import INPUT_NAME, OUTPUT_HEATMAPS, OUTPUT_SCORES, ModelMetadata
+
+log = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+PROVIDER_CHOICES = ("auto", "cpu", "cuda")
+
+
+def _ort():
+    try:
+        import onnxruntime
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise DependencyMissing(
+            "onnxruntime is not installed; install the [cpu] extra (or [gpu], never both)"
+        ) from exc
+    return onnxruntime
+
+
+def gpu_present() -> bool:
+    """Cheap evidence of an NVIDIA GPU without importing torch (STACK.md P7: ORT lists CUDA anyway)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
+
+
+def choose_providers(preference: str = "auto") -> list[str]:
+    """Providers to request: CUDA first only when asked for (or auto and a GPU is really there)."""
+    if preference not in PROVIDER_CHOICES:
+        raise InputError(f"provider {preference!r} is not one of {', '.join(PROVIDER_CHOICES)}")
+    available = _ort().get_available_providers()
+    if preference == "cpu":
+        return [CPU]
+    if CUDA in available and (preference == "cuda" or gpu_present()):
+        return [CUDA, CPU]
+    if preference == "cuda":
+        log.warning("CUDA requested but this onnxruntime has no CUDA provider (%s); using CPU", available)
+    return [CPU]
+
+
+def read_metadata(path: str | Path) -> ModelMetadata:
+    """The tagger metadata of an ONNX file, without building a full session's graph for inference."""
+    session = TaggerSession(path, provider="cpu", threads=1)
+    return session.metadata
+
+
+class TaggerSession:
+    """An exported model ready to score batches: `.metadata`, `.providers`, `.scores(batch)`."""
+
+    def __init__(self, path: str | Path, *, provider: str = "auto", threads: int = 0) -> None:
+        ort = _ort()
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelNotFound(f"model {self.path} not found; create it with `t2ipal export MODEL_DIR -o model.onnx`")
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.requested = choose_providers(provider)
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=self.requested)
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ArtifactError(f"{self.path} is not a loadable ONNX model: {exc}") from exc
+        self.providers: list[str] = list(self.session.get_providers())
+        if self.requested[0] == CUDA and self.providers[0] != CUDA:
+            log.warning("CUDA provider could not start (missing CUDA/cuDNN libraries?); running on CPU")
+        props = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.metadata = ModelMetadata.from_props(props, source=str(self.path))
+        inputs = [i.name for i in self.session.get_inputs()]
+        outputs = [o.name for o in self.session.get_outputs()]
+        if INPUT_NAME not in inputs or OUTPUT_SCORES not in outputs:
+            raise ArtifactError(
+                f"{self.path} has inputs {inputs} and outputs {outputs}; expected {INPUT_NAME!r} -> {OUTPUT_SCORES!r}"
+            )
+        self.has_heatmaps = OUTPUT_HEATMAPS in outputs
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.providers[0] == CUDA
+
+    def scores(self, batch: np.ndarray) -> np.ndarray:
+        """(B, 3, S, S) float32 -> (B, C) raw scores."""
+        (out,) = self.session.run([OUTPUT_SCORES], {INPUT_NAME: np.ascontiguousarray(batch, np.float32)})
+        return out
+
+    def scores_and_heatmaps(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if not self.has_heatmaps:
+            raise ArtifactError(f"{self.path} has no {OUTPUT_HEATMAPS!r} output; re-export it")
+        scores, heatmaps = self.session.run(
+            [OUTPUT_SCORES, OUTPUT_HEATMAPS], {INPUT_NAME: np.ascontiguousarray(batch, np.float32)}
+        )
+        return scores, heatmaps

@@ -1,0 +1,244 @@
+"""`tag_folders`: scan, decode in a thread pool, score batches with onnxruntime, write to the TagStore."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.config import ConfigBase, require_choice, require_int
+from engine.errors import Cancelled, InputError
+from engine.progress import CancelToken, ProgressCallback, ProgressReporter
+from engine.tagging.decode import DEFAULT_MAX_PIXELS, Decoded, DecodeError, decode_file
+from engine.tagging.onnx_session import PROVIDER_CHOICES, TaggerSession
+from engine.tagging.scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, ScanEntry, count_candidates, scan_folders
+from engine.tagging.store import ImageResult, TagStore
+
+log = logging.getLogger(__name__)
+
+_LOOKUP_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class TagConfig(ConfigBase):
+    """How a tagging run scans, decodes, scores and stores."""
+
+    include: tuple[str, ...] = DEFAULT_INCLUDE  # fnmatch globs on the file name (or relative path with "/")
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE  # globs for files and folders to skip
+    follow_symlinks: bool = True  # loops are detected either way
+    batch_size: int = 32
+    workers: int = 0  # decode threads; 0 = min(4, CPU count)
+    provider: str = "auto"  # auto | cpu | cuda
+    threads: int = 0  # onnxruntime intra-op threads; 0 = its default
+    draft: bool = True  # let the JPEG decoder downscale large photos while decoding
+    max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused (decompression bombs)
+    store_all_scores: bool = False  # False: only labels at or above their threshold become tags
+    retry_errors: bool = False  # re-read unchanged files that failed before
+    mark_missing: bool = True  # images under the folders that no longer exist get status 'missing'
+
+    def __post_init__(self) -> None:
+        require_int("batch_size", self.batch_size, minimum=1)
+        require_int("workers", self.workers, minimum=0)
+        require_int("threads", self.threads, minimum=0)
+        require_int("max_pixels", self.max_pixels, minimum=1)
+        require_choice("provider", self.provider, PROVIDER_CHOICES)
+
+    @property
+    def decode_workers(self) -> int:
+        return self.workers or max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass
+class TagRunResult:
+    """What one `tag_folders` call did."""
+
+    run_id: int
+    providers: list[str]
+    candidates: int = 0
+    tagged: int = 0
+    errors: int = 0
+    skipped: int = 0
+    missing: int = 0
+    elapsed_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # infer_s, decode_wait_s, write_s
+
+    @property
+    def images_per_s(self) -> float:
+        return (self.tagged + self.errors) / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+def _decode(entry: ScanEntry, cfg: TagConfig, spec) -> Decoded | str:
+    if entry.error:
+        return entry.error
+    try:
+        return decode_file(entry.path, spec, draft=cfg.draft, max_pixels=cfg.max_pixels)
+    except DecodeError as exc:
+        return str(exc)
+    except Exception as exc:  # one odd file must never stop the run
+        log.exception("unexpected error decoding %s", entry.path)
+        return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def tag_folders(
+    folders: Sequence[str | Path],
+    model_path: str | Path,
+    db_path: str | Path,
+    cfg: TagConfig | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> TagRunResult:
+    """Tag every new or changed image under `folders`; resumable after a cancel, crash or kill."""
+    cfg = cfg or TagConfig()
+    roots = [os.path.abspath(os.fspath(f)) for f in folders]
+    if not roots:
+        raise InputError("no folders given to tag")
+    for root in roots:
+        if not os.path.exists(root):
+            raise InputError(f"{root} does not exist")
+    session = TaggerSession(model_path, provider=cfg.provider, threads=cfg.threads)
+    meta = session.metadata
+    labels = list(meta.labels)
+    thresholds = np.asarray(meta.thresholds, np.float32)
+    started = time.perf_counter()
+    with TagStore.open(db_path) as store:
+        model_id = store.register_model(meta, Path(model_path).resolve())
+        run_id = store.start_run(model_id, roots, session.providers)
+        result = TagRunResult(run_id, session.providers)
+        log.info("tagging run %d: %s with %s on %s", run_id, roots, Path(model_path).name, session.providers)
+        scan_kwargs = dict(include=cfg.include, exclude=cfg.exclude, follow_symlinks=cfg.follow_symlinks)
+        result.candidates = count_candidates(roots, **scan_kwargs)
+        reporter = ProgressReporter(progress, "tag", result.candidates)
+        timings = {"infer_s": 0.0, "decode_wait_s": 0.0, "write_s": 0.0}
+
+        def todo() -> Iterator[ScanEntry]:
+            chunk: list[ScanEntry] = []
+            for entry in scan_folders(roots, **scan_kwargs):  # type: ignore[arg-type]
+                chunk.append(entry)
+                if len(chunk) >= _LOOKUP_CHUNK:
+                    yield from _filter(chunk)
+                    chunk = []
+            yield from _filter(chunk)
+
+        def _filter(chunk: list[ScanEntry]) -> Iterator[ScanEntry]:
+            known = store.lookup([e.path for e in chunk])
+            unchanged = []
+            for entry in chunk:
+                k = known.get(entry.path)
+                same = k is not None and k.size == entry.size and k.mtime_ns == entry.mtime_ns
+                if same and (
+                    (k.status == "done" and k.model_id == model_id) or (k.status == "error" and not cfg.retry_errors)
+                ):
+                    unchanged.append(entry.path)
+                else:
+                    yield entry
+            if unchanged:
+                store.mark_seen(unchanged, run_id)
+                result.skipped += len(unchanged)
+                reporter.advance(len(unchanged), metrics=_metrics())
+
+        def _metrics() -> dict[str, float]:
+            done = result.tagged + result.errors
+            return {"img/s": done / max(time.perf_counter() - started, 1e-9)}
+
+        def flush(batch: list[tuple[ScanEntry, Decoded | str]]) -> None:
+            ok = [i for i, (_, d) in enumerate(batch) if isinstance(d, Decoded)]
+            scores = None
+            if ok:
+                t0 = time.perf_counter()
+                scores = session.scores(np.stack([batch[i][1].array for i in ok]))  # type: ignore[union-attr]
+                timings["infer_s"] += time.perf_counter() - t0
+            rows: list[ImageResult] = []
+            pos = {i: n for n, i in enumerate(ok)}
+            for i, (entry, dec) in enumerate(batch):
+                if isinstance(dec, Decoded):
+                    s = scores[pos[i]]  # type: ignore[index]
+                    keep = np.ones_like(s, bool) if cfg.store_all_scores else s >= thresholds
+                    tags = {labels[c]: float(s[c]) for c in np.flatnonzero(keep)}
+                    rows.append(ImageResult(entry.path, entry.size, entry.mtime_ns, dec.checksum,
+                                            dec.width, dec.height, tags=tags))
+                else:
+                    rows.append(ImageResult(entry.path, entry.size, entry.mtime_ns, error=dec))
+            t0 = time.perf_counter()
+            store.write_batch(rows, run_id=run_id, model_id=model_id)
+            timings["write_s"] += time.perf_counter() - t0
+            n_ok = len(ok)
+            result.tagged += n_ok
+            result.errors += len(batch) - n_ok
+            reporter.advance(len(batch), metrics=_metrics())
+
+        spec = meta.preprocess
+        max_inflight = 2 * cfg.batch_size + cfg.decode_workers
+        status = "failed"
+        pool = ThreadPoolExecutor(cfg.decode_workers, thread_name_prefix="decode")
+        try:
+            pending: deque[tuple[ScanEntry, Future]] = deque()
+            source = todo()
+
+            def fill() -> None:
+                while len(pending) < max_inflight:
+                    entry = next(source, None)
+                    if entry is None:
+                        return
+                    pending.append((entry, pool.submit(_decode, entry, cfg, spec)))
+
+            fill()
+            batch: list[tuple[ScanEntry, Decoded | str]] = []
+            while pending:
+                entry, future = pending.popleft()
+                t0 = time.perf_counter()
+                batch.append((entry, future.result()))
+                timings["decode_wait_s"] += time.perf_counter() - t0
+                fill()
+                if len(batch) >= cfg.batch_size or not pending:
+                    flush(batch)
+                    batch = []
+                    if cancel is not None and cancel.is_set():
+                        status = "cancelled"
+                        raise Cancelled(
+                            f"tagging cancelled after {result.tagged + result.errors} images; "
+                            "run it again to resume where it stopped"
+                        )
+            if cfg.mark_missing:
+                result.missing = store.mark_missing(roots, run_id)
+            status = "done"
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            result.elapsed_s = time.perf_counter() - started
+            result.timings = timings
+            store.finish_run(run_id, status, skipped=result.skipped, missing=result.missing)
+        reporter.report(f"{result.tagged} tagged, {result.errors} errors, {result.skipped} unchanged", force=True)
+        log.info(
+            "run %d done: %d tagged, %d errors, %d skipped, %d missing in %.1f s",
+            run_id, result.tagged, result.errors, result.skipped, result.missing, result.elapsed_s,
+        )
+        return result
+
+
+def tag_paths_with_session(
+    session: TaggerSession, paths: Iterable[str], *, draft: bool = True
+) -> tuple[np.ndarray, list[str | None]]:
+    """Score a few files directly (no database): (scores (N, C) with NaN rows for errors, errors)."""
+    spec = session.metadata.preprocess
+    arrays, errors = [], []
+    for path in paths:
+        try:
+            arrays.append(decode_file(path, spec, draft=draft).array)
+            errors.append(None)
+        except DecodeError as exc:
+            arrays.append(None)
+            errors.append(str(exc))
+    ok = [a for a in arrays if a is not None]
+    out = np.full((len(arrays), len(session.metadata.labels)), np.nan, np.float32)
+    if ok:
+        scores = session.scores(np.stack(ok))
+        idx = [i for i, a in enumerate(arrays) if a is not None]
+        out[idx] = scores
+    return out, errors

@@ -1,0 +1,353 @@
+"""TagStore: the tagging tables (images, tags, runs, models) in the project SQLite database."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from engine.db import open_db, register_migrations, transaction
+from engine.errors import InputError, StorageError
+from engine.export.metadata import ModelMetadata
+
+log = logging.getLogger(__name__)
+
+IMAGES = "tag_images"
+TAGS = "tags"
+RUNS = "tag_runs"
+MODELS = "tag_models"
+META = "tag_meta"
+
+SOURCES = ("auto", "confirmed", "rejected", "manual")
+HUMAN_SOURCES = ("confirmed", "rejected", "manual")
+STATUSES = ("done", "error", "missing")
+_CHUNK = 500
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        f"""CREATE TABLE {MODELS} (
+            id INTEGER PRIMARY KEY,
+            checksum TEXT NOT NULL UNIQUE,
+            path TEXT,
+            labels_json TEXT NOT NULL,
+            metadata_json TEXT NOT NULL,
+            registered TEXT NOT NULL)"""
+    )
+    db.execute(
+        f"""CREATE TABLE {RUNS} (
+            id INTEGER PRIMARY KEY,
+            model_id INTEGER NOT NULL REFERENCES {MODELS}(id),
+            started TEXT NOT NULL,
+            finished TEXT,
+            status TEXT NOT NULL,
+            folders_json TEXT NOT NULL,
+            providers TEXT NOT NULL DEFAULT '',
+            tagged INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            missing INTEGER NOT NULL DEFAULT 0)"""
+    )
+    db.execute(
+        f"""CREATE TABLE {IMAGES} (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            path_bytes BLOB,
+            size INTEGER,
+            mtime_ns INTEGER,
+            checksum TEXT,
+            width INTEGER,
+            height INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('done', 'error', 'missing')),
+            error TEXT,
+            model_id INTEGER REFERENCES {MODELS}(id),
+            run_id INTEGER REFERENCES {RUNS}(id),
+            seen_run INTEGER,
+            updated TEXT NOT NULL)"""
+    )
+    db.execute(
+        f"""CREATE TABLE {TAGS} (
+            image_id INTEGER NOT NULL REFERENCES {IMAGES}(id) ON DELETE CASCADE,
+            label TEXT NOT NULL,
+            score REAL,
+            source TEXT NOT NULL CHECK (source IN ('auto', 'confirmed', 'rejected', 'manual')),
+            model_id INTEGER REFERENCES {MODELS}(id),
+            run_id INTEGER REFERENCES {RUNS}(id),
+            updated TEXT NOT NULL,
+            PRIMARY KEY (image_id, label))"""
+    )
+    db.execute(f"CREATE INDEX idx_{TAGS}_label ON {TAGS}(label, score)")
+    db.execute(f"CREATE INDEX idx_{IMAGES}_status ON {IMAGES}(status)")
+    db.execute(f"CREATE TABLE {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+register_migrations("tags", [_v1])
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def path_key(path: str) -> tuple[str, bytes | None]:
+    """(text stored in `path`, exact bytes or None): non-UTF-8 names get escapes plus raw bytes."""
+    try:
+        path.encode("utf-8")
+        return path, None
+    except UnicodeEncodeError:
+        raw = os.fsencode(path)
+        return raw.decode("utf-8", "backslashreplace"), raw
+
+
+def real_path(text: str, raw: bytes | None) -> str:
+    """The file-system path of a stored image (inverse of `path_key`)."""
+    return os.fsdecode(raw) if raw else text
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """The outcome for one file in a batch: scores per label, or an error message."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    checksum: str | None = None
+    width: int | None = None
+    height: int | None = None
+    error: str | None = None
+    tags: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KnownImage:
+    size: int | None
+    mtime_ns: int | None
+    status: str
+    model_id: int | None
+
+
+class TagStore:
+    """Owns the tagging schema; every write is an idempotent upsert inside one transaction."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: str | Path) -> TagStore:
+        return cls(open_db(path))
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def __enter__(self) -> TagStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- models and label set -------------------------------------------------------------
+    def label_set(self) -> list[str] | None:
+        row = self.db.execute(f"SELECT value FROM {META} WHERE key = 'label_set'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def check_labels(self, labels: Sequence[str], *, model: str = "the model") -> None:
+        """Refuse a model whose labels differ from the ones this database was tagged with."""
+        known = self.label_set()
+        if known is None or set(known) == set(labels):
+            return
+        extra, lacking = sorted(set(labels) - set(known)), sorted(set(known) - set(labels))
+        parts = []
+        if extra:
+            parts.append(f"labels not in the database: {', '.join(extra[:10])}")
+        if lacking:
+            parts.append(f"database labels missing from the model: {', '.join(lacking[:10])}")
+        raise InputError(
+            f"{model} does not match this database's label set ({'; '.join(parts)}). "
+            "Use a model trained on the same labels, or tag into a new database (--db)."
+        )
+
+    def register_model(self, meta: ModelMetadata, path: str | Path | None = None) -> int:
+        self.check_labels(meta.labels, model=str(path or "the model"))
+        with transaction(self.db):
+            self.db.execute(
+                f"INSERT INTO {META}(key, value) VALUES ('label_set', ?) ON CONFLICT(key) DO NOTHING",
+                [json.dumps(sorted(meta.labels))],
+            )
+            row = self.db.execute(
+                f"""INSERT INTO {MODELS}(checksum, path, labels_json, metadata_json, registered)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(checksum) DO UPDATE SET path = excluded.path
+                    RETURNING id""",
+                [meta.model_checksum, str(path or ""), json.dumps(list(meta.labels)),
+                 json.dumps(meta.to_props()), _now()],
+            ).fetchone()
+        return int(row[0])
+
+    def model_metadata(self, model_id: int | None = None) -> ModelMetadata | None:
+        """Metadata of a model (default: the most recently registered one)."""
+        if model_id is None:
+            row = self.db.execute(f"SELECT metadata_json FROM {MODELS} ORDER BY id DESC LIMIT 1").fetchone()
+        else:
+            row = self.db.execute(f"SELECT metadata_json FROM {MODELS} WHERE id = ?", [model_id]).fetchone()
+        return ModelMetadata.from_props(json.loads(row[0]), source="stored model") if row else None
+
+    # --- runs ---------------------------------------------------------------------------------
+    def start_run(self, model_id: int, folders: Iterable[str], providers: Sequence[str] = ()) -> int:
+        with transaction(self.db):
+            row = self.db.execute(
+                f"""INSERT INTO {RUNS}(model_id, started, status, folders_json, providers)
+                    VALUES (?, ?, 'running', ?, ?) RETURNING id""",
+                [model_id, _now(), json.dumps([path_key(str(f))[0] for f in folders]), ",".join(providers)],
+            ).fetchone()
+        return int(row[0])
+
+    def finish_run(self, run_id: int, status: str, *, skipped: int = 0, missing: int = 0) -> None:
+        with transaction(self.db):
+            self.db.execute(
+                f"""UPDATE {RUNS} SET status = ?, finished = ?, skipped = skipped + ?, missing = missing + ?
+                    WHERE id = ?""",
+                [status, _now(), skipped, missing, run_id],
+            )
+
+    def runs(self) -> list[dict[str, Any]]:
+        return list(self.db.query(f"SELECT * FROM {RUNS} ORDER BY id"))
+
+    # --- images -------------------------------------------------------------------------------
+    def lookup(self, paths: Sequence[str]) -> dict[str, KnownImage]:
+        """Stored facts for the given file-system paths (keyed by those paths)."""
+        keys = {path_key(p)[0]: p for p in paths}
+        out: dict[str, KnownImage] = {}
+        items = list(keys)
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for path, size, mtime, status, model_id in self.db.execute(
+                f"SELECT path, size, mtime_ns, status, model_id FROM {IMAGES} WHERE path IN ({marks})", chunk
+            ):
+                out[keys[path]] = KnownImage(size, mtime, status, model_id)
+        return out
+
+    def mark_seen(self, paths: Sequence[str], run_id: int) -> None:
+        """Record that unchanged files still exist (so the end of a full scan can mark the rest missing)."""
+        keys = [path_key(p)[0] for p in paths]
+        with transaction(self.db):
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"UPDATE {IMAGES} SET seen_run = ? WHERE path IN ({marks})", [run_id, *chunk])
+
+    def write_batch(self, results: Sequence[ImageResult], *, run_id: int, model_id: int) -> None:
+        """Upsert a batch of images and their auto tags in one transaction; human tags are kept."""
+        now = _now()
+        tagged = sum(1 for r in results if r.error is None)
+        try:
+            with transaction(self.db):
+                for r in results:
+                    text, raw = path_key(r.path)
+                    (image_id,) = self.db.execute(
+                        f"""INSERT INTO {IMAGES}(path, path_bytes, size, mtime_ns, checksum, width, height, status,
+                                error, model_id, run_id, seen_run, updated)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            ON CONFLICT(path) DO UPDATE SET path_bytes = excluded.path_bytes, size = excluded.size,
+                                mtime_ns = excluded.mtime_ns, checksum = excluded.checksum, width = excluded.width,
+                                height = excluded.height, status = excluded.status, error = excluded.error,
+                                model_id = excluded.model_id, run_id = excluded.run_id,
+                                seen_run = excluded.seen_run, updated = excluded.updated
+                            RETURNING id""",
+                        [text, raw, r.size, r.mtime_ns, r.checksum, r.width, r.height,
+                         "error" if r.error else "done", r.error, model_id, run_id, run_id, now],
+                    ).fetchone()
+                    self.db.execute(f"DELETE FROM {TAGS} WHERE image_id = ? AND source = 'auto'", [image_id])
+                    if r.tags:
+                        self.db.conn.executemany(
+                            f"""INSERT INTO {TAGS}(image_id, label, score, source, model_id, run_id, updated)
+                                VALUES (?, ?, ?, 'auto', ?, ?, ?) ON CONFLICT(image_id, label) DO NOTHING""",
+                            [(image_id, label, float(score), model_id, run_id, now) for label, score in r.tags.items()],
+                        )
+                self.db.execute(
+                    f"UPDATE {RUNS} SET tagged = tagged + ?, errors = errors + ? WHERE id = ?",
+                    [tagged, len(results) - tagged, run_id],
+                )
+        except Exception as exc:
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"could not write a batch of {len(results)} results: {exc}") from exc
+
+    def mark_missing(self, roots: Iterable[str], run_id: int) -> int:
+        """Images under `roots` not seen by run `run_id` become status 'missing' (their tags stay)."""
+        total = 0
+        with transaction(self.db):
+            for root in roots:
+                text = path_key(os.path.abspath(root))[0].rstrip("/")
+                cur = self.db.execute(
+                    f"""UPDATE {IMAGES} SET status = 'missing', updated = ?
+                        WHERE status != 'missing' AND (seen_run IS NULL OR seen_run != ?)
+                        AND (path = ? OR substr(path, 1, ?) = ?)""",
+                    [_now(), run_id, text, len(text) + 1, text + "/"],
+                )
+                total += cur.rowcount
+        return total
+
+    # --- human decisions ----------------------------------------------------------------------
+    def set_decision(self, path: str, label: str, source: str, *, score: float | None = None) -> None:
+        """Record a human decision (confirmed / rejected / manual); later runs never overwrite it."""
+        if source not in HUMAN_SOURCES:
+            raise InputError(f"source must be one of {', '.join(HUMAN_SOURCES)}, got {source!r}")
+        text = path_key(path)[0]
+        row = self.db.execute(f"SELECT id FROM {IMAGES} WHERE path = ?", [text]).fetchone()
+        if row is None:
+            raise InputError(f"{path} is not in the database; tag its folder first")
+        with transaction(self.db):
+            self.db.execute(
+                f"""INSERT INTO {TAGS}(image_id, label, score, source, model_id, run_id, updated)
+                    VALUES (?, ?, ?, ?, NULL, NULL, ?)
+                    ON CONFLICT(image_id, label) DO UPDATE SET source = excluded.source,
+                        score = COALESCE(excluded.score, {TAGS}.score), updated = excluded.updated""",
+                [row[0], label, score, source, _now()],
+            )
+
+    # --- reading ------------------------------------------------------------------------------
+    def image(self, path: str) -> dict[str, Any] | None:
+        rows = list(self.db.query(f"SELECT * FROM {IMAGES} WHERE path = ?", [path_key(path)[0]]))
+        return rows[0] if rows else None
+
+    def tags_of(self, path: str) -> dict[str, tuple[float | None, str]]:
+        """label -> (score, source) for one image."""
+        return {
+            label: (score, source)
+            for label, score, source in self.db.execute(
+                f"""SELECT t.label, t.score, t.source FROM {TAGS} t JOIN {IMAGES} i ON i.id = t.image_id
+                    WHERE i.path = ?""",
+                [path_key(path)[0]],
+            )
+        }
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in STATUSES}
+        for status, n in self.db.execute(f"SELECT status, COUNT(*) FROM {IMAGES} GROUP BY status"):
+            out[status] = n
+        return out
+
+    def iter_effective_tags(
+        self, *, min_score: float | None = None
+    ) -> Iterator[tuple[str, bytes | None, str, float | None, str]]:
+        """(path, path_bytes, label, score, source) of tags in force: auto (not rejected) and human-added.
+
+        Images marked missing are left out. `min_score` filters auto tags only.
+        """
+        sql = f"""SELECT i.path, i.path_bytes, t.label, t.score, t.source FROM {TAGS} t
+                  JOIN {IMAGES} i ON i.id = t.image_id
+                  WHERE i.status != 'missing' AND t.source != 'rejected'
+                  AND (t.source != 'auto' OR ? IS NULL OR t.score >= ?)
+                  ORDER BY i.path, t.label"""
+        yield from self.db.execute(sql, [min_score, min_score])
+
+    def integrity_ok(self) -> bool:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+

@@ -1,0 +1,1 @@
+"""Feature caching, the ranking loss, the training loop with checkpoints, and the end-to-end train job."""

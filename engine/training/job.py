@@ -1,0 +1,95 @@
+"""The end-to-end train job: load CLIP, cache features, split, fit, calibrate thresholds, save the model folder."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import torch
+
+from engine.artifact import save_pretrained
+from engine.clip.backbone import BackboneConfig, ClipBackbone, load_backbone
+from engine.clip.model import T2IPAL, ModelConfig
+from engine.device import resolve
+from engine.progress import CancelToken, ProgressCallback, check_cancel
+from engine.training.dataset import TrainingSet
+from engine.training.features import FeatureCache
+from engine.training.trainer import BranchData, FitData, TrainConfig, TrainResult, fit
+
+log = logging.getLogger(__name__)
+
+
+def checkpoint_dir_for(out_dir: Path) -> Path:
+    return out_dir.with_name(out_dir.name + ".checkpoints")
+
+
+def build_fit_data(
+    backbone: ClipBackbone,
+    train: TrainingSet,
+    heldout: TrainingSet,
+    cache: FeatureCache,
+    branches: tuple[str, ...],
+    cfg: TrainConfig,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> FitData:
+    """Cached features for the branches the variant needs (held-out images are always scored for selection)."""
+    data = FitData()
+    need_images = "image" in branches or not train.captions
+    for part, name in ((train, ""), (heldout, "heldout_")):
+        check_cancel(cancel)
+        if part.image_paths and (need_images or name):
+            feats = cache.image_features(part.image_paths, batch_size=cfg.feature_batch_size,
+                                         progress=progress, cancel=cancel)
+            setattr(data, f"{name}image", BranchData(feats, torch.from_numpy(part.image_labels).float()))
+        if part.captions and ("text" in branches or name):
+            feats_t = cache.text_features(part.captions, progress=progress, cancel=cancel)
+            setattr(data, f"{name}text", BranchData(feats_t, torch.from_numpy(part.caption_labels).float()))
+    return data
+
+
+def train_model(
+    dataset: TrainingSet,
+    out_dir: str | Path,
+    *,
+    backbone_cfg: BackboneConfig,
+    model_cfg: ModelConfig,
+    train_cfg: TrainConfig,
+    cache_dir: str | Path,
+    device: str = "auto",
+    precision: str = "auto",
+    backbone: ClipBackbone | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> TrainResult:
+    """Train T2I-PAL (or a baseline variant) and write the model folder `out_dir`; resumable after a cancel."""
+    out_dir = Path(out_dir)
+    placement = resolve(device, precision)
+    torch.manual_seed(train_cfg.seed)
+    backbone = backbone or load_backbone(backbone_cfg, device=placement.device, precision=placement.precision)
+    train, heldout = dataset.split(train_cfg.heldout_fraction, train_cfg.seed)
+    log.info("training on %d captions / %d images, held out %d / %d", len(train.captions),
+             len(train.image_paths), len(heldout.captions), len(heldout.image_paths))
+    cache = FeatureCache(cache_dir, backbone, fp16=train_cfg.fp16_features)
+    data = build_fit_data(backbone, train, heldout, cache, model_cfg.branches, train_cfg,
+                          progress=progress, cancel=cancel)
+    model = T2IPAL(backbone, dataset.labels.prompt_names or dataset.labels.names, model_cfg, seed=train_cfg.seed)
+    ckpt = checkpoint_dir_for(out_dir)
+    result = fit(model, data, train_cfg, checkpoint_dir=ckpt if model_cfg.learned else None,
+                 progress=progress, cancel=cancel)
+    summary = {
+        "variant": model_cfg.variant,
+        "best_epoch": result.best_epoch,
+        "heldout_map": result.heldout_map,
+        "heldout_branch": result.heldout_branch,
+        "history": result.history,
+        "train": train_cfg.to_dict(),
+        "sizes": {"captions": len(train.captions), "images": len(train.image_paths),
+                  "heldout_captions": len(heldout.captions), "heldout_images": len(heldout.image_paths)},
+    }
+    save_pretrained(model, out_dir, dataset.labels, thresholds=result.thresholds or None, summary=summary)
+    shutil.rmtree(ckpt, ignore_errors=True)
+    result.model_dir = str(out_dir)
+    return result

@@ -1,0 +1,1 @@
+"""Dialogs: preferences, the one error dialog, about."""

@@ -1,0 +1,1 @@
+"""One panel per file: labels, captions, synthesis, training, tagging, browse, log."""

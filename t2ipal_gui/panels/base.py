@@ -1,0 +1,123 @@
+"""Panel base: a title, an empty state (no project / engine part missing) and the panel's content."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from t2ipal_gui.context import AppContext
+from t2ipal_gui.engine_parts import describe_missing, missing
+
+
+class EmptyState(QWidget):
+    """A centred message with an optional action button."""
+
+    action = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setProperty("role", "empty")
+        self.label.setWordWrap(True)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label.setMaximumWidth(520)
+        self.button = QPushButton()
+        self.button.setProperty("role", "primary")
+        self.button.clicked.connect(self.action)
+        layout = QVBoxLayout(self)
+        layout.addStretch(2)
+        layout.addWidget(self.label, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(10)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(3)
+
+    def set(self, text: str, button: str = "") -> None:
+        self.label.setText(text)
+        self.button.setText(button)
+        self.button.setVisible(bool(button))
+
+
+class Panel(QWidget):
+    """Subclasses set `title`, `subtitle`, `parts` and implement `build(content)` and `refresh()`."""
+
+    title = ""
+    subtitle = ""
+    parts: tuple[str, ...] = ()
+    needs_project = True
+    empty_no_project = "Open or create a project to start (File → New Project…)."
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName(f"panel_{self.key()}")
+        header = QLabel(self.title)
+        header.setProperty("role", "title")
+        sub = QLabel(self.subtitle)
+        sub.setProperty("role", "subtitle")
+        sub.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.empty = EmptyState()
+        self.empty.action.connect(self.on_empty_action)
+        self.content = QWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 12)
+        layout.addWidget(header)
+        if self.subtitle:
+            layout.addWidget(sub)
+        layout.addSpacing(6)
+        layout.addWidget(self.stack, 1)
+        self.absent = missing(*self.parts)
+        if not self.absent:
+            self.build(self.content)
+        ctx.project_changed.connect(lambda _p: self._update_state())
+        ctx.data_changed.connect(self._on_data_changed)
+        self._update_state()
+
+    @classmethod
+    def key(cls) -> str:
+        return cls.__name__.removesuffix("Panel").lower()
+
+    @property
+    def project(self):  # noqa: ANN201 - engine.project.Project | None
+        return self.ctx.project
+
+    def is_ready(self) -> bool:
+        return not self.absent and (self.project is not None or not self.needs_project)
+
+    def _update_state(self) -> None:
+        if self.absent:
+            self.empty.set(describe_missing(self.absent) + "\nThe rest of the app works without it.")
+            self.stack.setCurrentWidget(self.empty)
+        elif self.needs_project and self.project is None:
+            self.empty.set(self.empty_no_project, "New Project…")
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.stack.setCurrentWidget(self.content)
+            self.safe_refresh()
+
+    def _on_data_changed(self, area: str) -> None:
+        if self.is_ready() and area in self.depends_on():
+            self.safe_refresh()
+
+    def safe_refresh(self) -> None:
+        try:
+            self.refresh()
+        except Exception as exc:  # noqa: BLE001 - a broken project file must not break the window
+            self.ctx.report(exc, f"Loading the {self.title} panel")
+
+    def on_empty_action(self) -> None:
+        window = self.window()
+        if hasattr(window, "new_project"):
+            window.new_project()
+
+    # -- for subclasses -------------------------------------------------------------------------
+    def build(self, content: QWidget) -> None:
+        """Create the widgets inside `content` (only called when the engine parts exist)."""
+
+    def refresh(self) -> None:
+        """Reload from the project (called when the project or a dependency changes)."""
+
+    def depends_on(self) -> tuple[str, ...]:
+        return ()

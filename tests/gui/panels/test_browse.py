@@ -1,0 +1,57 @@
+"""Browse: label filters (all / any), thresholds with live counts, confirm / reject with the keyboard, export."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _sample(tmp_path: Path) -> Path:
+    spec = importlib.util.spec_from_file_location("make_screenshots", ROOT / "docs" / "make_screenshots.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.build_project(tmp_path)
+
+
+def test_filter_threshold_confirm_and_export(window, qtbot, tmp_path):  # noqa: ANN001
+    from engine.tagging.store import TagStore
+
+    project = _sample(tmp_path)
+    assert window.open_project(project)
+    panel = window.show_panel("browse")
+    assert panel.model.rowCount() == 18
+    assert panel.count_label.text() == "18 of 18 photos match"
+    dog = next(panel.label_list.item(i) for i in range(panel.label_list.count())
+               if panel.label_list.item(i).data(Qt.ItemDataRole.UserRole) == "dog")
+    dog.setCheckState(Qt.CheckState.Checked)
+    qtbot.waitUntil(lambda: panel.model.rowCount() < 18, timeout=3000)
+    at_half = panel.model.rowCount()
+    panel.global_slider.setValue(90)  # stricter threshold: fewer dogs, and the count next to the label follows
+    qtbot.waitUntil(lambda: panel.model.rowCount() < at_half, timeout=3000)
+    assert "dog  (" in dog.text()
+    panel.global_slider.setValue(0)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 18, timeout=3000)
+    panel.mode.setCurrentText("any")
+    # keyboard review: select the second photo, its top tag, press C
+    panel.grid.setCurrentIndex(panel.model.index(1))
+    path = panel.current_path()
+    panel.chips.setCurrentRow(0)
+    label = panel.chips.currentItem().data(Qt.ItemDataRole.UserRole)
+    panel.grid.setFocus()
+    qtbot.keyClick(panel.grid, Qt.Key.Key_C)
+    with TagStore.open(project / "project.db") as store:
+        assert store.tags_of(path)[label][1] == "confirmed"
+    panel.chips.setCurrentRow(1)
+    rejected = panel.chips.currentItem().data(Qt.ItemDataRole.UserRole)
+    qtbot.keyClick(panel.grid, Qt.Key.Key_X)
+    with TagStore.open(project / "project.db") as store:
+        assert store.tags_of(path)[rejected][1] == "rejected"
+    job = panel.export_to("csv", str(tmp_path / "tags.csv"))
+    with qtbot.waitSignal(job.finished, timeout=10000):
+        pass
+    assert label in (tmp_path / "tags.csv").read_text()
+    assert panel.model.wait(5000)
