@@ -53,7 +53,8 @@ def main() -> int:
         path = Path(tmp) / "captions_bench.json"
         t = time.perf_counter()
         write_coco(path, args.captions)
-        print(f"wrote {args.captions:,} captions ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - t:.1f} s")
+        mb = path.stat().st_size / 1e6
+        print(f"wrote {args.captions:,} captions ({mb:.1f} MB) in {time.perf_counter() - t:.1f} s")
         store = CaptionStore(open_db(Path(tmp) / "project.db"))
         ls = LabelSet.bundled(args.labelset)
         t = time.perf_counter()

@@ -128,13 +128,18 @@ def main() -> int:
         figures["e2e_vs_bare"] = figures["e2e_img_s"] / figures["bare_img_s"]
 
         # 2) onnxruntime vs torch eager on the same batches
+        # interleaved (ort, torch, ort, torch, ...) so load from other processes hits both alike
         module = ModelArtifact.from_pretrained(folder).tagger_module()
         tensors = [torch.from_numpy(b) for b in batches]
+        ort_s, torch_s = float("inf"), float("inf")
         with torch.no_grad():
             module(tensors[0])
-            torch_s = timed(lambda: [module(t) for t in tensors], repeat=2)
+            for _ in range(2):
+                ort_s = min(ort_s, timed(lambda: [session.scores(b) for b in batches]))
+                torch_s = min(torch_s, timed(lambda: [module(t) for t in tensors]))
+        figures["ort_img_s"] = args.images / ort_s
         figures["torch_img_s"] = args.images / torch_s
-        figures["ort_vs_torch"] = torch_s / bare_s
+        figures["ort_vs_torch"] = torch_s / ort_s
 
         # 3) JPEG draft vs full decode on 12-MP photos
         big = make_folder(root / "big", args.twelve_mp, (4000, 3000), seed=2)
@@ -165,7 +170,7 @@ def main() -> int:
     print()
     print(f"end-to-end {figures['e2e_img_s']:.1f} img/s vs bare model {figures['bare_img_s']:.1f} img/s: "
           f"ratio {figures['e2e_vs_bare']:.2f} (target >= 0.85)")
-    print(f"onnxruntime {figures['bare_img_s']:.1f} img/s vs torch eager {figures['torch_img_s']:.1f} img/s: "
+    print(f"onnxruntime {figures['ort_img_s']:.1f} img/s vs torch eager {figures['torch_img_s']:.1f} img/s: "
           f"ratio {figures['ort_vs_torch']:.2f} (target >= 1.5)")
     print(f"12-MP JPEG decode+preprocess: full {figures['full_decode_ms']:.0f} ms, "
           f"draft {figures['draft_decode_ms']:.0f} ms: ratio {figures['draft_speedup']:.1f} (target >= 3)")

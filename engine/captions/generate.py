@@ -105,7 +105,8 @@ def _noun_phrase(label: Label, rng: random.Random) -> str:
     if rng.random() < 0.3 and term == label.prompt_name:
         return f"{rng.choice(_COUNTS)} {attr}{_plural(term)}"
     phrase = attr + term
-    return rng.choice([_article(phrase) + " " + phrase, _article(phrase) + " " + phrase, "the " + phrase, "one " + phrase])
+    with_article = _article(phrase) + " " + phrase
+    return rng.choice([with_article, with_article, "the " + phrase, "one " + phrase])
 
 
 def compose(labels: list[Label], rng: random.Random, *, with_setting: bool = True) -> str:

@@ -50,7 +50,8 @@ def generate_with_model(
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise DependencyMissing(
-            f"LLM caption generation needs transformers and torch ({exc}); install with pip install 't2ipal-tagger[llm]'"
+            f"LLM caption generation needs transformers and torch ({exc}); "
+            "install with pip install 't2ipal-tagger[llm]'"
         ) from exc
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():

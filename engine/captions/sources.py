@@ -1,4 +1,4 @@
-"""Streaming caption readers: COCO captions JSON, localized-narratives JSONL, plain text and CSV (no whole-file loads)."""
+"""Streaming caption readers: COCO captions JSON, narratives JSONL, plain text and CSV (no whole-file loads)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 return
             number += 1
             if len(raw) > MAX_LINE_BYTES:
-                raise InputError(f"{path}: line {number} is longer than {MAX_LINE_BYTES:,} bytes; is this the right file?")
+                raise InputError(
+                    f"{path}: line {number} is longer than {MAX_LINE_BYTES:,} bytes; is this the right file?"
+                )
             if number == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
             try:
@@ -139,7 +141,8 @@ def _iter_csv(path: Path) -> Iterator[RawCaption]:
             number = current[0]
             if first:
                 first = False
-                if row and row[0].strip().lower() in ("caption", "text") and (len(row) == 1 or row[1].strip().lower() in ("labels", "label")):
+                header = [c.strip().lower() for c in row]
+                if header and header[0] in ("caption", "text") and header[1:] in ([], ["labels"], ["label"]):
                     continue
             if not row or not any(cell.strip() for cell in row):
                 continue
@@ -174,13 +177,19 @@ class _JsonStream:
         self.pos = 0
         self.eof = False
         self._lines_before = 0  # newlines in text already dropped from the buffer
+        self._counted_pos = 0  # newlines in buf[:_counted_pos] are counted in _counted_lines
+        self._counted_lines = 0
 
     def close(self) -> None:
         self._f.close()
 
     def line(self, pos: int | None = None) -> int:
         pos = self.pos if pos is None else pos
-        return self._lines_before + self.buf.count("\n", 0, pos) + 1
+        if pos < self._counted_pos:
+            return self._lines_before + self.buf.count("\n", 0, pos) + 1
+        self._counted_lines += self.buf.count("\n", self._counted_pos, pos)
+        self._counted_pos = pos
+        return self._lines_before + self._counted_lines + 1
 
     def error(self, message: str, pos: int | None = None) -> InputError:
         return InputError(f"{self.path}: line {self.line(pos)}: {message}")
@@ -196,7 +205,8 @@ class _JsonStream:
         if not raw:
             self.eof = True
         if self.pos > _CHUNK:
-            self._lines_before += self.buf.count("\n", 0, self.pos)
+            self._lines_before = self.line() - 1
+            self._counted_pos = self._counted_lines = 0
             self.buf = self.buf[self.pos :]
             self.pos = 0
         self.buf += text
@@ -239,7 +249,9 @@ class _JsonStream:
 
     def _check_size(self) -> None:
         if len(self.buf) - self.pos > MAX_JSON_VALUE_CHARS:
-            raise self.error(f"a single JSON value is larger than {MAX_JSON_VALUE_CHARS:,} characters; is this the right file?")
+            raise self.error(
+                f"a single JSON value is larger than {MAX_JSON_VALUE_CHARS:,} characters; is this the right file?"
+            )
 
     def items(self) -> Iterator[tuple[int, Any]]:
         """Items of the array starting here, with the line each starts on."""
@@ -292,7 +304,8 @@ def _iter_coco(path: Path) -> Iterator[RawCaption]:
                     if "caption" not in ann:
                         raise InputError(f"{path}: line {line}: annotation has no 'caption' field")
                     image = ann.get("image_id")
-                    yield RawCaption(_check_text(path, line, ann["caption"]), line, None, None if image is None else str(image))
+                    key = None if image is None else str(image)
+                    yield RawCaption(_check_text(path, line, ann["caption"]), line, None, key)
             else:
                 stream.skip()
             sep = stream.peek()

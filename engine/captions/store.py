@@ -91,7 +91,8 @@ class CaptionStats:
 
     def top_pairs(self, k: int = 10) -> list[tuple[str, str, int]]:
         c = self.cooccurrence
-        pairs = [(self.names[i], self.names[j], int(c[i, j])) for i in range(len(c)) for j in range(i + 1, len(c)) if c[i, j]]
+        n = len(c)
+        pairs = [(self.names[i], self.names[j], int(c[i, j])) for i in range(n) for j in range(i + 1, n) if c[i, j]]
         return sorted(pairs, key=lambda p: -p[2])[:k]
 
     def to_dict(self) -> dict:
@@ -145,7 +146,8 @@ class CaptionStore:
     def _relabel(self, labelset: LabelSet) -> None:
         nf = NounFilter(labelset)
         known = set(labelset.names)
-        rows = self.db.execute("SELECT id, text, given_labels FROM captions WHERE labelset = ?", [labelset.name]).fetchall()
+        sql = "SELECT id, text, given_labels FROM captions WHERE labelset = ?"
+        rows = self.db.execute(sql, [labelset.name]).fetchall()
         updates = []
         for cid, text, given in rows:
             labels = [n for n in json.loads(given) if n in known] if given else nf.names_of(text)
@@ -225,7 +227,10 @@ class CaptionStore:
             path, read, added, result.duplicates, unlabelled, result.rate,
         )
         if thin:
-            log.warning("labels with fewer than %d captions: %s (generate more with `captions generate`)", min_count, ", ".join(thin))
+            log.warning(
+                "labels with fewer than %d captions: %s (generate more with `captions generate`)",
+                min_count, ", ".join(thin),
+            )
         return result
 
     def add_captions(
@@ -242,7 +247,8 @@ class CaptionStore:
             text = " ".join(str(text).split())
             if given is not None:
                 labels = _given_labels(labelset, given, Path(source), 0, lookup)
-                rows.append((labelset.name, caption_hash(text), text, json.dumps(labels), json.dumps(labels), source, now))
+                encoded = json.dumps(labels)
+                rows.append((labelset.name, caption_hash(text), text, encoded, encoded, source, now))
             else:
                 labels = [names[i] for i in nf.labels_of(text)]
                 if labels:
@@ -305,9 +311,9 @@ class CaptionStore:
         index = {n: i for i, n in enumerate(ls.names)}
         texts: list[str] = []
         rows: list[list[int]] = []
-        for cap in self.iter_captions(name):
-            texts.append(cap.text)
-            rows.append([index[n] for n in cap.labels if n in index])
+        for text, labels in self.db.execute("SELECT text, labels FROM captions WHERE labelset = ? ORDER BY id", [name]):
+            texts.append(text)
+            rows.append([index[n] for n in json.loads(labels) if n in index])
         y = np.zeros((len(texts), len(ls.names)), dtype=np.uint8)
         for r, idxs in enumerate(rows):
             y[r, idxs] = 1
@@ -324,8 +330,8 @@ class CaptionStore:
     def stats(self, labelset: LabelSet | str, *, min_count: int = DEFAULT_MIN_COUNT) -> CaptionStats:
         ls = self.get_labelset(labelset) if isinstance(labelset, str) else labelset
         _, y = self.corpus(ls)
-        y32 = y.astype(np.int64)
-        co = y32.T @ y32
+        yf = y.astype(np.float64)  # BLAS; exact for counts below 2**53
+        co = np.rint(yf.T @ yf).astype(np.int64)
         per_label = {n: int(co[i, i]) for i, n in enumerate(ls.names)}
         per_source = {
             src: n

@@ -102,7 +102,8 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"wrote {len(caps):,} captions to {args.out}")
         return 0
     added = store.add_captions(ls, caps, source=source)
-    print(f"generated {len(caps):,} captions, added {added:,} to label set {ls.name!r} ({store.count(ls.name):,} in all)")
+    total = store.count(ls.name)
+    print(f"generated {len(caps):,} captions, added {added:,} to label set {ls.name!r} ({total:,} in all)")
     return 0
 
 

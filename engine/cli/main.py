@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "engine.cli.tags_cmd",
     "engine.cli.gui_cmd",
     "engine.cli.demo_cmd",
+    "engine.cli.fetch_cmd",
 ]
 
 

@@ -38,12 +38,14 @@ class PretrainConfig(ConfigBase):
     seed: int = 0
     corpus_size: int = 24576  # (image, caption) pairs from the "pretrain" split, disjoint from val/probe/test
     captions_per_image: int = 3  # each epoch sees another caption of the same scene
-    steps: int = 700
+    steps: int = 800
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
     warmup_steps: int = 30
     logit_scale: float = 100.0  # fixed (not learned): at 50 the modality gap closed in the prototype
+    logit_scale_start: float = 10.0  # geometric ramp to logit_scale over scale_ramp_steps (0: no ramp)
+    scale_ramp_steps: int = 150  # at 100 from step 0 both towers first collapse to constant features
     aux_weight: float = 1.0  # auxiliary multi-label BCE on both towers (documented deviation from pure CLIP)
     aux_shared_head: bool = False  # one class head for both towers instead of one per tower
     hflip: bool = True
@@ -65,6 +67,8 @@ class PretrainConfig(ConfigBase):
             require_int(name, getattr(self, name), minimum=1)
         require_int("warmup_steps", self.warmup_steps, minimum=0)
         require_int("val_every", self.val_every, minimum=0)
+        require_int("scale_ramp_steps", self.scale_ramp_steps, minimum=0)
+        require_positive("logit_scale_start", self.logit_scale_start)
         require_int("seed", self.seed, minimum=0)
         for name in ("lr", "logit_scale"):
             require_positive(name, getattr(self, name))
@@ -226,6 +230,13 @@ def _val_probe(cfg: PretrainConfig, tokenizer: Any) -> Any:
     return measure
 
 
+def _scale_at(step: int, cfg: PretrainConfig) -> float:
+    if cfg.scale_ramp_steps <= 0 or step >= cfg.scale_ramp_steps:
+        return cfg.logit_scale
+    t = step / cfg.scale_ramp_steps
+    return math.exp((1 - t) * math.log(cfg.logit_scale_start) + t * math.log(cfg.logit_scale))
+
+
 def _lr_at(step: int, cfg: PretrainConfig) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -234,6 +245,7 @@ def _lr_at(step: int, cfg: PretrainConfig) -> float:
 
 
 def _save_checkpoint(path: Path, step: int, modules: dict[str, Any], opt: Any, losses: dict[str, float]) -> None:
+    import torch
     from safetensors.torch import save_file
 
     tensors: dict[str, Any] = {}
@@ -242,7 +254,7 @@ def _save_checkpoint(path: Path, step: int, modules: dict[str, Any], opt: Any, l
             tensors[f"{prefix}.{k}"] = v.detach().contiguous()
     for i, state in opt.state_dict()["state"].items():
         for k, v in state.items():
-            tensors[f"opt.{i}.{k}"] = (v if hasattr(v, "contiguous") else __import__("torch").tensor(v)).contiguous()
+            tensors[f"opt.{i}.{k}"] = torch.as_tensor(v).contiguous()
     tmp = path.with_suffix(".tmp")
     save_file(tensors, str(tmp), metadata={"step": str(step), "losses": json.dumps(losses)})
     os.replace(tmp, path)
@@ -307,6 +319,7 @@ def pretrain_demo_clip(
     no_decay = [p for p in params if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    work.mkdir(parents=True, exist_ok=True)
     ckpt = work / "checkpoint.safetensors"
     step, losses = 0, {}
     if ckpt.is_file():
@@ -347,7 +360,7 @@ def pretrain_demo_clip(
             group["lr"] = _lr_at(step, cfg)
         fi = model.encode_image(x, normalize=True)
         ft = model.encode_text(tok, normalize=True)
-        logits = cfg.logit_scale * fi @ ft.T
+        logits = _scale_at(step, cfg) * fi @ ft.T
         target = torch.arange(len(idx))
         loss_c = 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
         loss_a = 0.5 * (F.binary_cross_entropy_with_logits(head_img(fi), y)

@@ -28,6 +28,7 @@ class NounFilter:
         self.num_labels = len(labelset.labels)
         self._trie: dict = {}
         self._forms: dict[str, tuple[str, ...]] = {}
+        self._starts: dict[str, list[dict]] = {}  # word -> trie nodes right below the root for its forms
         names = labelset.names
         explicit: set[tuple[str, ...]] = set()
         for label in labelset.labels:
@@ -64,11 +65,14 @@ class NounFilter:
         hits: list[tuple[int, int, int]] = []
         blocks: list[tuple[int, int, int]] = []
         root = self._trie
-        n = len(words)
+        starts = self._starts
         cache = self._forms
-        word_forms = [cache.get(w) or cache.setdefault(w, forms(w)) for w in words]
+        n = len(words)
         for i in range(n):
-            frontier = [root[f] for f in word_forms[i] if f in root]
+            word = words[i]
+            frontier = starts.get(word)
+            if frontier is None:  # first time this word is seen: the trie nodes its forms start
+                frontier = starts[word] = [root[f] for f in forms(word) if f in root]
             j = i + 1
             while frontier:
                 for node in frontier:
@@ -80,7 +84,9 @@ class NounFilter:
                             blocks.append((i, j, idx))
                 if j >= n:
                     break
-                frontier = [child[f] for child in frontier for f in word_forms[j] if f in child]
+                nxt = words[j]
+                word_forms = cache.get(nxt) or cache.setdefault(nxt, forms(nxt))
+                frontier = [child[f] for child in frontier for f in word_forms if f in child]
                 j += 1
         return hits, blocks
 

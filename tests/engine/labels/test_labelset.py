@@ -53,7 +53,8 @@ def test_full_label_fields_round_trip(tmp_path):
     [
         ([{"name": ""}], "empty name"),
         ([{"name": "dog"}, {"name": "Dog"}], "duplicate label name"),
-        ([{"name": "dog", "synonyms": ["puppy"]}, {"name": "cat", "synonyms": ["puppies"]}], "also claimed by label 'dog'"),
+        ([{"name": "dog", "synonyms": ["puppy"]}, {"name": "cat", "synonyms": ["puppies"]}],
+         "also claimed by label 'dog'"),
         ([{"name": "a", "parent": "b"}, {"name": "b", "parent": "c"}, {"name": "c", "parent": "a"}], "cycle"),
         ([{"name": "a", "parent": "a"}], "cycle in the hierarchy: a -> a"),
         ([{"name": "dog", "not_this": ["paper airplane"]}], "would never apply"),

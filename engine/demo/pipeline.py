@@ -1,0 +1,315 @@
+"""`t2ipal demo run`: the whole pipeline on the demo world through the app's own engine functions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.config import ConfigBase, require_int, require_positive
+from engine.errors import ArtifactError, ConfigError
+from engine.progress import CancelToken, ProgressCallback, ProgressEvent, check_cancel
+
+log = logging.getLogger(__name__)
+
+METHODS = ("zeroshot", "taidpt", "t2i", "t2ipal_noadapter", "t2ipal", "upper_bound")
+TITLES = {
+    "zeroshot": "zero-shot CLIP",
+    "taidpt": "TaI-DPT (captions only)",
+    "t2i": "T2I (synthetic images only)",
+    "t2ipal_noadapter": "T2I-PAL without adapter",
+    "t2ipal": "T2I-PAL",
+    "upper_bound": "upper bound (labelled photos)",
+}
+
+
+@dataclass(frozen=True)
+class DemoConfig(ConfigBase):
+    """Sizes of the demo run; hyperparameters were chosen on the world's "val" split, never on "test"."""
+
+    seeds: tuple[int, ...] = (1, 2, 3)  # each varies the caption set, the renders and the prompt init
+    n_captions: int = 800
+    n_test: int = 500
+    n_upper: int = 800  # labelled photo-style images for the upper bound
+    epochs: int = 12
+    batch_size: int = 64
+    lr: float = 2e-3
+    n_ctx: int = 8
+    methods: tuple[str, ...] = METHODS
+
+    def __post_init__(self) -> None:
+        if not self.seeds:
+            raise ConfigError("seeds", "need at least one seed")
+        for name in ("n_captions", "n_test", "n_upper", "epochs", "batch_size", "n_ctx"):
+            require_int(name, getattr(self, name), minimum=1)
+        require_positive("lr", self.lr)
+        unknown = set(self.methods) - set(METHODS)
+        if unknown:
+            raise ConfigError("methods", f"unknown {sorted(unknown)}; known: {', '.join(METHODS)}")
+
+    @classmethod
+    def quick(cls) -> DemoConfig:
+        return cls(seeds=(1, 2), n_captions=240, n_test=200, n_upper=240, epochs=6)
+
+
+@dataclass
+class DemoResult:
+    """mAP per method and seed (from the tag database), mean ± std, the CLIP's gap figures, stage times."""
+
+    project: str
+    per_seed: dict[str, list[float]] = field(default_factory=dict)
+    summary: dict[str, dict[str, float]] = field(default_factory=dict)
+    clip_quality: dict[str, Any] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    test_images: int = 0
+    db_rows: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project": self.project, "per_seed": self.per_seed, "summary": self.summary,
+            "clip_quality": self.clip_quality, "stage_seconds": self.stage_seconds,
+            "test_images": self.test_images, "db_rows": self.db_rows, "config": self.config,
+        }
+
+    def format_table(self) -> str:
+        lines = [f"{'method':<32}{'mAP':>8}{'± std':>8}   per seed", "-" * 72]
+        for m in METHODS:
+            if m in self.summary:
+                s = self.summary[m]
+                seeds = " ".join(f"{v:.1f}" for v in self.per_seed[m])
+                lines.append(f"{TITLES[m]:<32}{s['mean']:8.2f}{s['std']:8.2f}   {seeds}")
+        q = self.clip_quality
+        if q:
+            lines += ["", "demo CLIP (photo-style test set): "
+                      f"zero-shot mAP {q.get('zero_shot_map', float('nan')):.1f}, "
+                      f"linear probe {q.get('linear_probe_map', float('nan')):.1f}"]
+            gap = q.get("modality_gap", q)
+            keys = [k for k in ("image_image_cos", "matched_image_text_cos", "text_text_cos",
+                                "unmatched_image_text_cos", "centroid_distance") if k in gap]
+            if keys:
+                lines.append("modality gap: " + ", ".join(f"{k} {gap[k]:.3f}" for k in keys))
+        lines += ["", "time per stage: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items())]
+        return "\n".join(lines)
+
+
+class _Stages:
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.progress = progress
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.progress:
+            self.progress(ProgressEvent("demo", 0, None, name))
+        t0 = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - t0
+
+
+def demo_backbone_cfg() -> Any:
+    from engine.clip.backbone import BackboneConfig
+    from engine.demo.pretrain import DEFAULT_OUT, MODEL_NAME
+
+    weights = DEFAULT_OUT / "model.safetensors"
+    if not weights.is_file():
+        raise ArtifactError(f"the demo CLIP {weights} is missing; run `t2ipal demo pretrain` to make it")
+    return BackboneConfig(model_name=MODEL_NAME, pretrained=str(weights), tokenizer="demo-words")
+
+
+def write_test_set(folder: Path, n: int) -> tuple[list[str], np.ndarray]:
+    """The photo-style test split as PNG files plus ground truth (written once, reused)."""
+    from engine.demo import world
+
+    folder.mkdir(parents=True, exist_ok=True)
+    truth_file = folder / "ground_truth.json"
+    if truth_file.exists():
+        truth = json.loads(truth_file.read_text())
+        if len(truth["paths"]) == n:
+            return [str(folder / p) for p in truth["paths"]], np.asarray(truth["labels"], np.uint8)
+    images, labels, _ = world.render_split("test", n, seed=0)
+    names = []
+    for i, arr in enumerate(images):
+        name = f"test_{i:05d}.png"
+        _save_png(arr, folder / name)
+        names.append(name)
+    truth_file.write_text(json.dumps({"paths": names, "labels": labels.astype(int).tolist(),
+                                      "classes": list(world.CLASS_NAMES)}))
+    return [str(folder / p) for p in names], labels.astype(np.uint8)
+
+
+def _save_png(arr: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    tmp = path.with_suffix(".tmp.png")
+    Image.fromarray(arr).save(tmp)
+    os.replace(tmp, path)
+
+
+def _upper_bound_set(folder: Path, n: int, labels_info: Any) -> Any:
+    """Labelled photo-style images from the "probe" split: what the supervised ceiling trains on."""
+    from engine.demo import world
+    from engine.training.dataset import TrainingSet
+
+    folder.mkdir(parents=True, exist_ok=True)
+    images, labels, _ = world.render_split("probe", n, seed=0)
+    paths = []
+    for i, arr in enumerate(images):
+        p = folder / f"probe_{i:05d}.png"
+        if not p.exists():
+            _save_png(arr, p)
+        paths.append(str(p))
+    return TrainingSet(labels_info, image_paths=paths, image_labels=labels.astype(np.uint8),
+                       image_groups=[f"p{i}" for i in range(n)])
+
+
+def _captions_for_seed(store: Any, labelset: Any, folder: Path, seed: int, n: int, cancel: CancelToken | None) -> Any:
+    from engine.demo import world
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"captions-seed{seed}.txt"
+    texts = [world.sample("captions", i, seed=seed).caption for i in range(n)]
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    store.import_file(path, "text", labelset, source=f"demo-seed{seed}", cancel=cancel)
+    return list(store.iter_captions(labelset.name, source=f"demo-seed{seed}"))
+
+
+def _scores_from_db(db_path: Path, paths: list[str], names: list[str]) -> np.ndarray:
+    from engine.tagging.store import TagStore
+
+    scores = np.full((len(paths), len(names)), -np.inf, np.float32)
+    with TagStore.open(db_path) as store:
+        for i, p in enumerate(paths):
+            tags = store.tags_of(p)
+            for j, name in enumerate(names):
+                if name in tags and tags[name][0] is not None:
+                    scores[i, j] = float(tags[name][0])
+    return scores
+
+
+def run_demo(
+    project_dir: str | Path,
+    cfg: DemoConfig | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> DemoResult:
+    """Label set and captions -> renderer -> training -> ONNX export -> tagging into SQLite -> mAP from the DB."""
+    from engine.artifact import LabelInfo
+    from engine.captions.store import CaptionStore
+    from engine.clip.backbone import load_backbone
+    from engine.clip.model import ModelConfig
+    from engine.demo import world
+    from engine.demo.pretrain import DEFAULT_OUT
+    from engine.demo.renderer import DemoRenderer
+    from engine.evaluation.metrics import mean_average_precision
+    from engine.export.onnx_export import export_onnx
+    from engine.labels.labelset import LabelSet
+    from engine.project import Project
+    from engine.synthesis.runner import SynthesisConfig, synthesize
+    from engine.tagging.runner import TagConfig, tag_folders
+    from engine.training.dataset import TrainingSet, multi_hot
+    from engine.training.job import train_model
+    from engine.training.trainer import TrainConfig
+
+    cfg = cfg or DemoConfig()
+    project = Project(Path(project_dir).resolve()).create()
+    stages = _Stages(progress)
+    result = DemoResult(str(project.root), config=cfg.to_dict())
+    quality_file = DEFAULT_OUT / "quality.json"
+    if quality_file.exists():
+        result.clip_quality = json.loads(quality_file.read_text())
+    labelset = LabelSet.from_dict(world.demo_labelset_dict())
+    names = list(labelset.names)
+    info = LabelInfo(names, list(labelset.prompt_names), labelset.parents)
+    with stages.stage("setup"):
+        backbone = load_backbone(demo_backbone_cfg(), device="cpu", precision="fp32")
+        db = project.open_db()
+        store = CaptionStore(db)
+        store.add_labelset(labelset)
+        test_paths, truth = write_test_set(project.root / "test-photos", cfg.n_test)
+    result.test_images = len(test_paths)
+    train_base = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, heldout_fraction=0.15)
+    tag_cfg = TagConfig(store_all_scores=True, batch_size=64, draft=False, threads=1)
+    for m in cfg.methods:
+        result.per_seed[m] = []
+
+    def evaluate(model_dir: Path, key: str) -> float:
+        check_cancel(cancel)
+        with stages.stage("export"):
+            onnx_path = project.exports_dir / f"{key}.onnx"
+            export_onnx(model_dir, onnx_path, device="cpu", cancel=cancel)
+        with stages.stage("tagging"):
+            eval_db = project.root / "eval" / f"{key}.db"
+            eval_db.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{eval_db}{suffix}").unlink(missing_ok=True)
+            tag_folders([str(project.root / "test-photos")], onnx_path, eval_db, tag_cfg, cancel=cancel)
+        with stages.stage("evaluation"):
+            scores = _scores_from_db(eval_db, test_paths, names)
+            return float(mean_average_precision(scores, truth))
+
+    for seed in cfg.seeds:
+        check_cancel(cancel)
+        with stages.stage("captions"):
+            captions = _captions_for_seed(store, labelset, project.root / "captions", seed, cfg.n_captions, cancel)
+        with stages.stage("synthesis"):
+            synth = synthesize(captions, DemoRenderer(), project, SynthesisConfig(images_per_caption=1, seed=seed),
+                               db=db, cancel=cancel)
+        texts = [c.text for c in captions]
+        dataset = TrainingSet(
+            info, texts, multi_hot(names, [list(c.labels) for c in captions], "captions"), texts,
+            [str(project.synthetic_dir / r.path) for r in synth.records],
+            multi_hot(names, [list(r.labels) for r in synth.records], "renders"),
+            [r.caption for r in synth.records],
+        )
+        for method in cfg.methods:
+            if method == "upper_bound":
+                continue
+            model_dir = project.models_dir / f"{method}-seed{seed}"
+            with stages.stage("training"):
+                train_model(dataset, model_dir, backbone_cfg=backbone.cfg,
+                            model_cfg=ModelConfig(variant=method, n_ctx=cfg.n_ctx),
+                            train_cfg=train_base.replace(seed=seed), cache_dir=project.feature_cache_dir,
+                            backbone=backbone, cancel=cancel)
+            result.per_seed[method].append(evaluate(model_dir, f"{method}-seed{seed}"))
+            log.info("seed %d %s: mAP %.2f", seed, method, result.per_seed[method][-1])
+        if "upper_bound" in cfg.methods:
+            with stages.stage("training"):
+                upper = _upper_bound_set(project.root / "labelled-photos", cfg.n_upper, info)
+                model_dir = project.models_dir / f"upper_bound-seed{seed}"
+                train_model(upper, model_dir, backbone_cfg=backbone.cfg, model_cfg=ModelConfig(n_ctx=cfg.n_ctx),
+                            train_cfg=train_base.replace(seed=seed), cache_dir=project.feature_cache_dir,
+                            backbone=backbone, cancel=cancel)
+            result.per_seed["upper_bound"].append(evaluate(model_dir, f"upper_bound-seed{seed}"))
+
+    for m, values in result.per_seed.items():
+        if values:
+            result.summary[m] = {"mean": statistics.fmean(values),
+                                 "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+    with stages.stage("sample project"):
+        best = "t2ipal" if "t2ipal" in cfg.methods else cfg.methods[-1]
+        onnx_path = project.exports_dir / f"{best}-seed{cfg.seeds[0]}.onnx"
+        final = project.exports_dir / "model.onnx"
+        final.write_bytes(onnx_path.read_bytes())
+        db.close()
+        tag_folders([str(project.root / "test-photos")], final, project.db_path, TagConfig(store_all_scores=True),
+                    cancel=cancel)
+        from engine.tagging.store import TagStore
+
+        with TagStore.open(project.db_path) as tags:
+            result.db_rows = int(sum(tags.counts().values()))
+    result.stage_seconds = {k: round(v, 1) for k, v in stages.seconds.items()}
+    (project.root / "demo-results.json").write_text(json.dumps(result.to_dict(), indent=2))
+    return result
