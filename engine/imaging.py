@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -39,7 +39,7 @@ class PreprocessSpec(ConfigBase):
             raise ConfigError("std", "every value must be > 0")
 
 
-def open_rgb(path: str | Path, *, draft_size: int | None = None) -> Image.Image:
+def open_rgb(path: str | Path | IO[bytes], *, draft_size: int | None = None) -> Image.Image:
     """Open an image file as RGB with its EXIF orientation applied (first frame of animations).
 
     `draft_size` lets the JPEG decoder downscale by 1/2..1/8 while decoding (never below the size).
@@ -82,9 +82,10 @@ def resize_and_crop(img: Image.Image, spec: PreprocessSpec) -> Image.Image:
 
 def preprocess(img: Image.Image, spec: PreprocessSpec) -> np.ndarray:
     """RGB PIL image -> normalised float32 array (3, size, size)."""
-    arr = np.asarray(resize_and_crop(to_rgb(img), spec), dtype=np.float32) / 255.0
-    arr = (arr - np.asarray(spec.mean, np.float32)) / np.asarray(spec.std, np.float32)
-    return np.ascontiguousarray(arr.transpose(2, 0, 1))
+    pixels = np.asarray(resize_and_crop(to_rgb(img), spec), dtype=np.float32) / np.float32(255.0)
+    mean, std = np.asarray(spec.mean, np.float32), np.asarray(spec.std, np.float32)
+    normalised: np.ndarray = (pixels - mean) / std
+    return np.ascontiguousarray(normalised.transpose(2, 0, 1))
 
 
 def preprocess_batch(images: list[Any], spec: PreprocessSpec) -> np.ndarray:

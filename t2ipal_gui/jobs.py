@@ -53,8 +53,11 @@ def run_synthesis(project: Project, opts: SynthesisOptions, *, progress=None, ca
                  for c in CaptionStore(db).iter_captions(labelset.name) if c.labels]
         if not items:
             raise InputError("no captions mention any label yet; add captions in the Captions panel")
-        options = {"model": opts.model or None, "steps": opts.steps, "guidance_scale": opts.guidance_scale,
-                   **opts.extra}
+        if opts.backend == "diffusers":
+            options = {"model": opts.model or None, "steps": opts.steps, "guidance_scale": opts.guidance_scale,
+                       **opts.extra}
+        else:  # model / steps / CFG are diffusers settings; other backends (e.g. "demo") take only their own
+            options = dict(opts.extra)
         backend = create_backend(opts.backend, **{k: v for k, v in options.items() if v is not None})
         cfg = SynthesisConfig(images_per_caption=opts.images_per_caption)
         return synthesize(items, backend, project, cfg, db=db, progress=progress, cancel=cancel)

@@ -60,7 +60,7 @@ def generate_with_model(
             "save_pretrained (e.g. a local copy of a small instruction-tuned model)"
         )
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(str(model_dir), local_files_only=True).to(device).eval()
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), local_files_only=True).to(device).eval()  # type: ignore[arg-type]
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     nf = NounFilter(labelset)
@@ -84,7 +84,7 @@ def generate_with_model(
                 pad_token_id=tokenizer.pad_token_id,
             )
         tail = tokenizer.decode(gen[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
-        text = _finish(prefix, tail)
+        text = _finish(prefix, tail)  # type: ignore[arg-type]
         found = nf.labels_of(text)
         if not set(combo) <= set(found) or text.lower() in seen:
             continue

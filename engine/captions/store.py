@@ -252,7 +252,7 @@ class CaptionStore:
             else:
                 labels = [names[i] for i in nf.labels_of(text)]
                 if labels:
-                    rows.append((labelset.name, caption_hash(text), text, json.dumps(labels), None, source, now))
+                    rows.append((labelset.name, caption_hash(text), text, json.dumps(labels), None, source, now))  # type: ignore[arg-type]
         conn = self.db.conn
         with transaction(self.db):
             self._upsert_labelset(labelset)

@@ -85,6 +85,17 @@ def download_error(what: str, exc: BaseException) -> EngineError:
     )
 
 
+def _caused_by_io(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, OSError):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
 def _folder_size(path: Path) -> tuple[int, int]:
     files = [p for p in path.rglob("*") if p.is_file()] if path.is_dir() else ([path] if path.is_file() else [])
     return len(files), sum(p.stat().st_size for p in files)
@@ -114,6 +125,10 @@ def fetch_clip(model: str, tag: str | None, cache_dir: str | None) -> str:
             cfg: Any = open_clip.get_pretrained_cfg(model, tag) if tag else None
             where = open_clip.download_pretrained(cfg, cache_dir=cache_dir) if cfg else ""  # a cache hit now
         except (OSError, ConnectionError) as exc:
+            raise download_error(f"CLIP weights {model}/{tag}", exc) from exc
+        except RuntimeError as exc:  # open_clip wraps hub errors: "Failed to download weights for tag ..."
+            if not _caused_by_io(exc):
+                raise
             raise download_error(f"CLIP weights {model}/{tag}", exc) from exc
     return str(where or cache_dir or _hub_cache())
 

@@ -114,7 +114,7 @@ def load_items(args: argparse.Namespace, project: Any) -> tuple[list[dict[str, A
         noun_filter = NounFilter(labelset)
         for item in items:
             if not item["labels"]:
-                item["labels"] = noun_filter.names_of(item["text"])
+                item["labels"] = noun_filter.names_of(item["text"])  # type: ignore[arg-type]
         kept = [i for i in items if i["labels"]]
         if len(kept) < len(items):
             print(f"{len(items) - len(kept)} captions mention no label and are skipped", file=sys.stderr)

@@ -193,8 +193,9 @@ def _scores_from_db(db_path: Path, paths: list[str], names: list[str]) -> np.nda
         for i, p in enumerate(paths):
             tags = store.tags_of(p)
             for j, name in enumerate(names):
-                if name in tags and tags[name][0] is not None:
-                    scores[i, j] = float(tags[name][0])
+                value = tags[name][0] if name in tags else None
+                if value is not None:
+                    scores[i, j] = float(value)
     return scores
 
 

@@ -172,7 +172,7 @@ def eval_sets(n_test: int, n_probe: int, *, split: str = "test", seed: int = 0, 
     ev = EvalSet(*world.render_split(split, n_test, seed=seed, style=style, processes=processes))
     probe = EvalSet(*world.render_split("probe", n_probe, seed=seed, style=style, processes=processes))
     # C is chosen on a slice of the probe stream beyond the training images (never on the evaluated split)
-    probe_val = EvalSet(*world.render_split("probe", max(200, n_probe // 4), start=n_probe, seed=seed, style=style))
+    probe_val = EvalSet(*world.render_split("probe", max(50, n_probe // 4), start=n_probe, seed=seed, style=style))
     return ev, probe, probe_val
 
 

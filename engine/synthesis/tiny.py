@@ -83,7 +83,7 @@ def build_tiny_pipeline(folder: str | Path, *, seed: int = 0, sample_size: int =
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    pipe.save_pretrained(folder)
+    pipe.save_pretrained(folder)  # type: ignore[attr-defined]
     for f in work.iterdir():
         f.unlink()
     work.rmdir()

@@ -161,7 +161,7 @@ def _as_list(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         return [value]
-    return [str(v) for v in value]  # type: ignore[union-attr]
+    return [str(v) for v in value]  # type: ignore[union-attr,attr-defined]
 
 
 def read_keywords(data: bytes) -> tuple[list[str], list[str]]:

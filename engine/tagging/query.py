@@ -52,8 +52,8 @@ def query_tags(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     with TagStore.open(db_path) as store:
-        if label is not None and store.label_set() is not None and label not in store.label_set():
-            known = store.label_set() or []
+        known = store.label_set() or []
+        if label is not None and known and label not in known:
             manual = store.db.execute(f"SELECT 1 FROM {TAGS} WHERE label = ? LIMIT 1", [label]).fetchone()
             if manual is None:
                 raise InputError(f"label {label!r} is not in this database; known labels: {', '.join(known[:20])}")

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -134,7 +135,8 @@ def tag_folders(
                 k = known.get(entry.path)
                 same = k is not None and k.size == entry.size and k.mtime_ns == entry.mtime_ns
                 if same and (
-                    (k.status == "done" and k.model_id == model_id) or (k.status == "error" and not cfg.retry_errors)
+                    (k.status == "done" and k.model_id == model_id)  # type: ignore[union-attr]
+                    or (k.status == "error" and not cfg.retry_errors)  # type: ignore[union-attr]
                 ):
                     unchanged.append(entry.path)
                 else:
@@ -227,7 +229,8 @@ def tag_paths_with_session(
 ) -> tuple[np.ndarray, list[str | None]]:
     """Score a few files directly (no database): (scores (N, C) with NaN rows for errors, errors)."""
     spec = session.metadata.preprocess
-    arrays, errors = [], []
+    arrays: list[Any] = []
+    errors: list[Any] = []
     for path in paths:
         try:
             arrays.append(decode_file(path, spec, draft=draft).array)

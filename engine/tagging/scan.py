@@ -126,4 +126,4 @@ def _walk(
 
 def count_candidates(folders: Iterable[str | Path], **kwargs: object) -> int:
     """Number of entries `scan_folders` would yield (a cheap pass so progress can show an ETA)."""
-    return sum(1 for _ in scan_folders(folders, **kwargs))  # type: ignore[arg-type]
+    return sum(1 for _ in scan_folders(folders, **kwargs))  # type: ignore[arg-type,misc]

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from t2ipal_gui.jobs import SynthesisOptions, delete_synthetic, run_synthesis, synthetic_records
 from t2ipal_gui.models.thumbnails import ThumbnailModel
+from t2ipal_gui.engine_parts import missing
 from t2ipal_gui.panels.base import Panel
 from t2ipal_gui.widgets import JobRow, format_duration
 
@@ -35,6 +36,9 @@ class SynthesisPanel(Panel):
 
     def build(self, content: QWidget) -> None:
         from engine.synthesis import available_backends
+
+        if not missing("demo"):
+            import engine.demo.renderer  # noqa: F401 - registers the fast "demo" backend (no torch)
 
         prefs = self.ctx.settings.preferences()
         self.backend = QComboBox()

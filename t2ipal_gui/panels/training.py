@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.progress import ProgressEvent
-from t2ipal_gui.jobs import TrainingOptions, run_training
+from t2ipal_gui.jobs import TrainingOptions, run_export, run_training
 from t2ipal_gui.panels.base import Panel
 from t2ipal_gui.widgets import JobRow, format_duration
 
@@ -110,6 +110,8 @@ class TrainingPanel(Panel):
         self.epochs.valueChanged.connect(lambda *_: self._sync())
         self.job_row = JobRow("Start / resume training", unit="steps")
         self.job_row.start_clicked.connect(self.start)
+        self.export_row = JobRow("Export to ONNX", unit="steps")
+        self.export_row.start_clicked.connect(self.export)
         self.plot = PlotWidget()
         self.summary = QLabel("No model trained yet.")
         self.summary.setObjectName("trainingSummary")
@@ -128,6 +130,7 @@ class TrainingPanel(Panel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top, 2)
         layout.addWidget(self.job_row)
+        layout.addWidget(self.export_row)
         layout.addLayout(bottom, 1)
         self._sync()
 
@@ -145,6 +148,13 @@ class TrainingPanel(Panel):
         self.job_row.bind(job)
         job.progress.connect(self._progress)
         job.finished.connect(self.show_result)
+        return job
+
+    def export(self):  # noqa: ANN201 - Job
+        """Export the trained model to exports/model.onnx, the file the Tagging panel uses."""
+        job = self.ctx.runner.start(run_export, self.project, name="ONNX export")
+        self.export_row.bind(job)
+        job.finished.connect(lambda _r: self.ctx.data_changed.emit("model"))
         return job
 
     def _progress(self, event: ProgressEvent) -> None:

@@ -112,6 +112,12 @@ def test_download_failure_is_a_clear_error(what, hub_offline, monkeypatch, capsy
     def fail(*args, **kwargs):
         raise LocalEntryNotFoundError("An error happened while trying to locate the file on the Hub.")
 
+    def fail_like_open_clip(*args, **kwargs):  # open_clip re-raises hub errors as RuntimeError
+        try:
+            fail()
+        except OSError as exc:
+            raise RuntimeError("Failed to download weights for tag 'openai': Last error: ...") from exc
+
     if what == "sd":
         import huggingface_hub
 
@@ -123,7 +129,7 @@ def test_download_failure_is_a_clear_error(what, hub_offline, monkeypatch, capsy
         torch_ready()
         import open_clip
 
-        monkeypatch.setattr(open_clip, "create_model", fail)
+        monkeypatch.setattr(open_clip, "create_model", fail_like_open_clip)
         argv = ["fetch", "clip", "RN50", "openai"]
     monkeypatch.setenv("HF_ENDPOINT", "https://mirror.example")
     assert main(argv) == 1
@@ -131,6 +137,20 @@ def test_download_failure_is_a_clear_error(what, hub_offline, monkeypatch, capsy
     assert "seems offline" in err and "HF_ENDPOINT" in err and "https://mirror.example" in err
     assert "check the network connection" in err.lower()
     assert os.environ["HF_HUB_OFFLINE"] == "1" and hub_offline.HF_HUB_OFFLINE is True
+
+
+def test_unrelated_clip_errors_are_not_called_offline(hub_offline, monkeypatch):
+    from engine import torch_ready
+
+    torch_ready()
+    import open_clip
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("size mismatch for visual.attnpool.positional_embedding")
+
+    monkeypatch.setattr(open_clip, "create_model", broken)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        main(["fetch", "clip", "RN50", "openai"])
 
 
 def test_sd_patterns_pick_component_weights_only():
