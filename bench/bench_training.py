@@ -1,6 +1,6 @@
 """Training benchmark: one epoch on cached features + truncated prompts vs re-encoding everything every step.
 
-Usage: .venv/bin/python bench/bench_training.py [--model-name RN50] [--images 32] [--classes 10] [--batch 16]
+Usage: .venv/bin/python bench/bench_training.py [--model-name RN50] [--images 64] [--classes 10] [--batch 64]
 
 (a) the engine way: image and caption features computed once into a FeatureCache (its fill time is reported
     separately), then one epoch of `fit` on those features with prompts truncated to their real length;
@@ -9,8 +9,8 @@ Usage: .venv/bin/python bench/bench_training.py [--model-name RN50] [--images 32
     global and local logits of both branches, same optimiser, same sample order.
 Weights are random (seeded), which does not change any of the timings. One thread, like a loaded laptop core.
 The ratio grows with the batch: a naive step re-encodes B images and B captions, while a cached step's cost is
-mostly the 2C truncated prompts. Measured on a loaded 2-core box: ~9-10x at --batch 16 (the default here),
-~21x at the engine's default batch 64 (--batch 64 --images 64 --captions 64).
+mostly the 2C truncated prompts. Measured on a loaded 2-core box: ~9-10x at --batch 16 --images 32 --captions 32,
+~21x at the engine's default batch 64 (the default here).
 """
 
 from __future__ import annotations
@@ -178,11 +178,11 @@ def naive_epoch(enc: NaiveEncoder, cfg: TrainConfig, data: dict[str, tuple[list,
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model-name", default="RN50")
-    ap.add_argument("--images", type=int, default=32)
-    ap.add_argument("--captions", type=int, default=32)
+    ap.add_argument("--images", type=int, default=64)
+    ap.add_argument("--captions", type=int, default=64)
     ap.add_argument("--classes", type=int, default=10)
     ap.add_argument("--n-ctx", type=int, default=16)
-    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch", type=int, default=64, help="training batch (TrainConfig default 64)")
     ap.add_argument("--image-px", type=int, default=224, help="size of the synthetic JPEGs")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()

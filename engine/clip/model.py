@@ -110,6 +110,12 @@ class T2IPAL(nn.Module):
         self.log_alpha = nn.Parameter(torch.tensor(math.log(max(cfg.alpha, 1e-8))), requires_grad=cfg.learn_alpha)
         self.log_tau_scale = nn.Parameter(torch.zeros(()), requires_grad=cfg.learn_tau)
 
+    def train(self, mode: bool = True) -> T2IPAL:
+        """Train mode for the head only: the frozen CLIP (and its BatchNorm statistics) always stays in eval."""
+        super().train(mode)
+        self.backbone.eval()
+        return self
+
     # ---- parameters ---------------------------------------------------------------------------------
     def head_parameters(self) -> list[nn.Parameter]:
         """Everything that trains (CLIP never does)."""

@@ -73,16 +73,22 @@ class DemoResult:
     test_images: int = 0
     db_rows: int = 0
     config: dict[str, Any] = field(default_factory=dict)
+    random_clip: bool = False  # True when the shipped demo CLIP was missing (numbers then mean nothing)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "project": self.project, "per_seed": self.per_seed, "summary": self.summary,
             "clip_quality": self.clip_quality, "stage_seconds": self.stage_seconds,
             "test_images": self.test_images, "db_rows": self.db_rows, "config": self.config,
+            "random_clip": self.random_clip,
         }
 
     def format_table(self) -> str:
         lines = [f"{'method':<32}{'mAP':>8}{'± std':>8}   per seed", "-" * 72]
+        if self.random_clip:
+            lines.insert(0, "WARNING: resources/demo_clip/model.safetensors is missing, so this run used a RANDOM-INIT "
+                            "demo CLIP;\nthe pipeline ran for real but the numbers mean nothing. Make the weights with "
+                            "`t2ipal demo pretrain`.\n")
         for m in METHODS:
             if m in self.summary:
                 s = self.summary[m]
@@ -118,14 +124,28 @@ class _Stages:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - t0
 
 
-def demo_backbone_cfg() -> Any:
+def demo_backbone_cfg(fallback_dir: Path | None = None) -> tuple[Any, bool]:
+    """(config of the shipped demo CLIP, False), or without shipped weights a seeded random-init one and True."""
     from engine.clip.backbone import BackboneConfig
     from engine.demo.pretrain import DEFAULT_OUT, MODEL_NAME
 
     weights = DEFAULT_OUT / "model.safetensors"
+    random_init = False
     if not weights.is_file():
-        raise ArtifactError(f"the demo CLIP {weights} is missing; run `t2ipal demo pretrain` to make it")
-    return BackboneConfig(model_name=MODEL_NAME, pretrained=str(weights), tokenizer="demo-words")
+        if fallback_dir is None:
+            raise ArtifactError(f"the demo CLIP {weights} is missing; run `t2ipal demo pretrain` to make it")
+        from safetensors.torch import save_file
+
+        from engine.demo.pretrain import create_demo_model
+
+        log.warning("the demo CLIP %s is not there: running on a random-init demo CLIP; the numbers are "
+                    "meaningless until `t2ipal demo pretrain` has written it", weights)
+        weights = fallback_dir / "random-demo-clip.safetensors"
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        model = create_demo_model(seed=0)
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(weights))
+        random_init = True
+    return BackboneConfig(model_name=MODEL_NAME, pretrained=str(weights), tokenizer="demo-words"), random_init
 
 
 def write_test_set(folder: Path, n: int) -> tuple[list[str], np.ndarray]:
@@ -235,7 +255,8 @@ def run_demo(
     names = list(labelset.names)
     info = LabelInfo(names, list(labelset.prompt_names), labelset.parents)
     with stages.stage("setup"):
-        backbone = load_backbone(demo_backbone_cfg(), device="cpu", precision="fp32")
+        bcfg, result.random_clip = demo_backbone_cfg(project.root / "cache")
+        backbone = load_backbone(bcfg, device="cpu", precision="fp32")
         db = project.open_db()
         store = CaptionStore(db)
         store.add_labelset(labelset)

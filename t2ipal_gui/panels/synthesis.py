@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from t2ipal_gui.engine_parts import missing
 from t2ipal_gui.jobs import SynthesisOptions, delete_synthetic, run_synthesis, synthetic_records
 from t2ipal_gui.models.thumbnails import ThumbnailModel
-from t2ipal_gui.engine_parts import missing
 from t2ipal_gui.panels.base import Panel
 from t2ipal_gui.widgets import JobRow, format_duration
 
@@ -43,6 +43,7 @@ class SynthesisPanel(Panel):
         prefs = self.ctx.settings.preferences()
         self.backend = QComboBox()
         self.backend.addItems(available_backends())
+        self.backend.setCurrentText("diffusers")  # the default; "demo" sorts first
         self.model_id = QLineEdit(prefs.synthesis_model)
         self.model_id.setPlaceholderText("hub id or local diffusers folder")
         self.steps = QSpinBox(minimum=1, maximum=200, value=30)
