@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import __version__
 from engine.errors import ArtifactError
+from engine.hashing import sha256_file
 from engine.imaging import PreprocessSpec
 
 if TYPE_CHECKING:
@@ -51,14 +51,6 @@ class LabelInfo:
         return cls(list(d["names"]), list(d.get("prompt_names") or d["names"]), dict(d.get("parents") or {}))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def save_pretrained(
     model: T2IPAL,
     folder: str | Path,
@@ -94,7 +86,7 @@ def save_pretrained(
             "preprocess": model.backbone.preprocess_spec.to_dict(),
             "grid": list(model.backbone.grid),
             "thresholds": [float(t) for t in thresholds],
-            "weights_sha256": _sha256(tmp / WEIGHTS_FILE),
+            "weights_sha256": sha256_file(tmp / WEIGHTS_FILE),
             "summary": summary or {},
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
@@ -138,7 +130,7 @@ class ModelArtifact:
             raise ArtifactError(f"{folder}/config.json is not a {FORMAT} config")
         if int(config.get("format_version", 0)) > FORMAT_VERSION:
             raise ArtifactError(f"{folder} was written by a newer T2I-PAL Tagger; update the app")
-        if config.get("weights_sha256") and _sha256(folder / WEIGHTS_FILE) != config["weights_sha256"]:
+        if config.get("weights_sha256") and sha256_file(folder / WEIGHTS_FILE) != config["weights_sha256"]:
             raise ArtifactError(f"{folder}/{WEIGHTS_FILE} does not match its checksum; the file is damaged")
         tensors = load_file(str(folder / WEIGHTS_FILE))  # safetensors: never unpickles
         missing = [k for k in CONSTANT_KEYS if k not in tensors]

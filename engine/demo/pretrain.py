@@ -321,7 +321,7 @@ def pretrain_demo_clip(
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
     work.mkdir(parents=True, exist_ok=True)
     ckpt = work / "checkpoint.safetensors"
-    step, losses = 0, {}
+    step, losses = 0, dict[str, float]()
     if ckpt.is_file():
         step, losses = _load_checkpoint(ckpt, modules, opt)
         log.info("resuming demo CLIP pretraining at step %d", step)

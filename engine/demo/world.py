@@ -378,7 +378,8 @@ def render_scene(
             shade = ((xx[y0:y1, x0:x1] - obj.cx) * math.cos(a) + (yy[y0:y1, x0:x1] - obj.cy) * math.sin(a)) / max(
                 obj.radius, 1.0
             )
-            fill = colour[None, None] * (1.0 + np.float32(0.3 * s) * shade[..., None]) + texture[y0:y1, x0:x1]
+            lit = colour[None, None] * (1.0 + np.float32(0.3 * s) * shade[..., None])
+            fill: np.ndarray = lit + texture[y0:y1, x0:x1]
         else:
             fill = colour[None, None]
         img[y0:y1, x0:x1] = img[y0:y1, x0:x1] * (1 - m) + fill * m

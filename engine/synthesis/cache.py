@@ -19,6 +19,7 @@ from PIL import Image
 
 from engine.db import register_migrations, transaction
 from engine.errors import StorageError
+from engine.hashing import sha256_file
 from engine.synthesis.seeds import canonical_json
 
 log = logging.getLogger(__name__)
@@ -136,12 +137,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _storage_error(path: Path, exc: OSError) -> StorageError:

@@ -79,11 +79,14 @@ def train_model(
     ckpt = checkpoint_dir_for(out_dir)
     result = fit(model, data, train_cfg, checkpoint_dir=ckpt if model_cfg.learned else None,
                  progress=progress, cancel=cancel)
+    if result.per_class_ap:
+        result.extra["per_label_ap"] = dict(zip(dataset.labels.names, result.per_class_ap, strict=True))
     summary = {
         "variant": model_cfg.variant,
         "best_epoch": result.best_epoch,
         "heldout_map": result.heldout_map,
         "heldout_branch": result.heldout_branch,
+        "per_label_ap": result.extra.get("per_label_ap", {}),
         "history": result.history,
         "train": train_cfg.to_dict(),
         "sizes": {"captions": len(train.captions), "images": len(train.image_paths),

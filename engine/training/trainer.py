@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from engine.clip.model import T2IPAL
 from engine.config import ConfigBase, require_choice, require_int, require_positive, require_range
 from engine.errors import ArtifactError, ConfigError
-from engine.evaluation.metrics import calibrate_thresholds, mean_average_precision
+from engine.evaluation.metrics import average_precision, calibrate_thresholds, mean_average_precision
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 from engine.training.features import ImageFeatures, TextFeatures
 from engine.training.losses import ranking_loss
@@ -99,6 +99,7 @@ class TrainResult:
     heldout_map: float | None = None
     heldout_branch: str | None = None
     thresholds: list[float] = field(default_factory=list)
+    per_class_ap: list[float] = field(default_factory=list)  # held-out AP (%) per class, in class order
     seconds: float = 0.0
     resumed_from: int | None = None
     model_dir: str | None = None
@@ -183,6 +184,7 @@ def fit(
         if held is not None and held_name is not None:
             result.heldout_map, scores = _evaluate(model, held, held_name)
             result.thresholds = calibrate_thresholds(scores, held.labels.numpy()).tolist()
+            result.per_class_ap = (100.0 * average_precision(scores, held.labels.numpy())).tolist()
         result.seconds = time.monotonic() - t0
         return result
 
@@ -266,5 +268,6 @@ def fit(
     if held is not None and held_name is not None:
         result.heldout_map, scores = _evaluate(model, held, held_name)
         result.thresholds = calibrate_thresholds(scores, held.labels.numpy()).tolist()
+        result.per_class_ap = (100.0 * average_precision(scores, held.labels.numpy())).tolist()
     result.seconds = time.monotonic() - t0
     return result

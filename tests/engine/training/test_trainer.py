@@ -71,7 +71,8 @@ def test_loss_falls_heldout_map_rises_and_clip_stays_frozen(tiny_backbone):
     assert result.heldout_map > zero_epoch.heldout_map + 10
     assert result.history[-1]["heldout_map"] > result.history[0]["heldout_map"] + 10
     assert _checksum(tiny_backbone.model) == before
-    assert len(result.thresholds) == len(NAMES)
+    assert len(result.thresholds) == len(NAMES) and len(result.per_class_ap) == len(NAMES)
+    assert abs(sum(result.per_class_ap) / len(NAMES) - result.heldout_map) < 1e-6
 
 
 def test_cancel_then_resume_reaches_the_same_weights(tiny_backbone, tmp_path):
