@@ -38,6 +38,25 @@ class Project:
     def exports_dir(self) -> Path:
         return self.root / "exports"
 
+    @property
+    def labelset_path(self) -> Path:
+        """The project's label set (JSON, engine.labels format)."""
+        return self.root / "labels.json"
+
+    @property
+    def model_dir(self) -> Path:
+        """The project's current trained model folder."""
+        return self.models_dir / "current"
+
+    @property
+    def onnx_path(self) -> Path:
+        """The project's current exported tagging model."""
+        return self.exports_dir / "model.onnx"
+
+    def latest_onnx(self) -> Path | None:
+        found = sorted(self.exports_dir.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+        return found[0] if found else None
+
     def create(self) -> Project:
         for folder in (self.root, self.synthetic_dir, self.feature_cache_dir, self.models_dir, self.exports_dir):
             folder.mkdir(parents=True, exist_ok=True)

@@ -77,28 +77,9 @@ def synthetic_records(project: Project) -> list[Any]:
 
 def training_set(project: Project):  # noqa: ANN201
     """Captions (text branch) and synthetic images (image branch) of the project as a TrainingSet."""
-    from engine.artifact import LabelInfo
-    from engine.captions.store import CaptionStore
-    from engine.training.dataset import TrainingSet, multi_hot
+    from engine.training.project_data import training_set_from_project
 
-    labelset = load_labelset(project)
-    names = list(labelset.names)
-    info = LabelInfo(names, list(labelset.prompt_names), dict(labelset.parents))
-    db = project.open_db()
-    try:
-        captions = [c for c in CaptionStore(db).iter_captions(labelset.name) if c.labels]
-    finally:
-        db.conn.close()
-    records = [r for r in synthetic_records(project) if set(r.labels) & set(names)]
-    return TrainingSet(
-        info,
-        captions=[c.text for c in captions],
-        caption_labels=multi_hot(names, [c.labels for c in captions], "captions"),
-        caption_groups=[f"c:{c.id}" for c in captions],
-        image_paths=[str(project.synthetic_dir / r.path) for r in records],
-        image_labels=multi_hot(names, [[lab for lab in r.labels if lab in names] for r in records], "images"),
-        image_groups=[f"c:{r.caption_key}" for r in records],
-    )
+    return training_set_from_project(project, load_labelset(project))
 
 
 def run_training(project: Project, opts: TrainingOptions, *, progress=None, cancel=None):  # noqa: ANN001, ANN201

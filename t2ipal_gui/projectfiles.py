@@ -1,4 +1,4 @@
-"""Where the app keeps its per-project files inside the project folder (the engine's Project owns the rest)."""
+"""Per-project file locations, as the engine's Project defines them (kept for the panels' imports)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ from engine.project import Project
 
 
 def labels_path(project: Project) -> Path:
-    return project.root / "labels.json"
+    return project.labelset_path
 
 
 def model_dir(project: Project) -> Path:
-    return project.models_dir / "current"
+    return project.model_dir
 
 
 def onnx_path(project: Project) -> Path:
-    return project.exports_dir / "model.onnx"
+    return project.onnx_path
 
 
 def latest_onnx(project: Project) -> Path | None:
-    found = sorted(project.exports_dir.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
-    return found[0] if found else None
+    return project.latest_onnx()

@@ -10,7 +10,7 @@ import sys
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "demo",
-        help="the demo world: sample scenes, pretrain the small demo CLIP",
+        help="the offline demo world: run the whole pipeline, sample scenes, pretrain its small CLIP",
         description="A procedural world of multi-label shape scenes in which every stage runs without downloads "
         "(see docs/demo-world.md).",
     )
@@ -52,6 +52,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--json", metavar="FILE", help="also write the results here (always in PROJECT/demo-results.json)")
     r.add_argument("--no-progress", action="store_true", help="no progress output")
     r.set_defaults(func=run_handler)
+
+    tu = sub.add_parser("tune", help="choose the demo's lr / epochs / lambda on held-out synthetic renders",
+                        description="Grid search of T2I-PAL training settings on one caption set (seed 0, never "
+                        "reported), scored on held-out synthetic renders only; the test split is never read.")
+    tu.add_argument("--project", default="demo-tune", metavar="DIR", help="scratch project (default demo-tune)")
+    tu.add_argument("--captions", type=int, default=800, help="captions in the tuning set (default 800)")
+    tu.set_defaults(func=tune_handler)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -123,3 +130,13 @@ def pretrain_handler(args: argparse.Namespace) -> int:
           f"training {result.train_seconds:.0f} s, total {result.seconds:.0f} s; wrote {result.out_dir}")
     print("all quality gates passed" if result.passed else "SOME QUALITY GATES FAILED")
     return 1 if (args.strict and not result.passed) else 0
+
+
+def tune_handler(args: argparse.Namespace) -> int:
+    from engine.cli.progress_bar import cli_job
+    from engine.demo.tuning import tune_demo
+
+    with cli_job() as (progress, cancel):
+        result = tune_demo(args.project, n_captions=args.captions, progress=progress, cancel=cancel)
+    print(result.format_table())
+    return 0

@@ -16,12 +16,12 @@ log = logging.getLogger(__name__)
 
 # Each module defines `register(subparsers)`; the handler it sets as `func` gets the parsed args
 # and returns an exit code. Heavy imports (torch, open_clip, diffusers) stay inside handlers.
-COMMAND_MODULES = [
+COMMAND_MODULES = [  # in pipeline order, as `t2ipal --help` lists them
+    "engine.cli.labels_cmd",
+    "engine.cli.captions_cmd",
     "engine.cli.synth_cmd",
     "engine.cli.train_cmd",
     "engine.cli.eval_cmd",
-    "engine.cli.labels_cmd",
-    "engine.cli.captions_cmd",
     "engine.cli.export_cmd",
     "engine.cli.tag_cmd",
     "engine.cli.query_cmd",

@@ -24,10 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "caption,labels and images.csv with columns path,labels (labels joined by ';'; an optional group "
         "column ties an image to the caption it was rendered from). Resumes after a cancel.",
     )
-    p.add_argument("--labels", required=True, help="bundled label set, label-set file, labels.txt or 'a,b,c'")
+    p.add_argument("--project", help="project folder: its label set, stored captions and synthetic images")
+    p.add_argument("--labels", help="bundled label set, label-set file, labels.txt or 'a,b,c' (with CSV inputs)")
     p.add_argument("--captions", help="captions.csv (caption,labels[,group])")
     p.add_argument("--images", help="images.csv (path,labels[,group]) of synthetic images")
-    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--out", help="model folder to write (default with --project: PROJECT/models/current)")
     p.add_argument("--config", help="JSON with optional sections backbone, model, train")
     p.add_argument("--variant", help="t2ipal (default), t2ipal_noadapter, t2i, taidpt, zeroshot, ...")
     p.add_argument("--epochs", type=int)
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.progress_bar import cli_job
     from engine.clip.backbone import BackboneConfig
     from engine.clip.model import ModelConfig
+    from engine.errors import InputError
     from engine.training.dataset import from_csv
     from engine.training.job import train_model
     from engine.training.trainer import TrainConfig
@@ -57,9 +59,20 @@ def run(args: argparse.Namespace) -> int:
     train_cfg = TrainConfig.from_dict(sections.get("train", {})).replace(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lambda_img=args.lambda_img, seed=args.seed
     )
-    dataset = from_csv(label_info(args.labels), args.captions, args.images)
-    out = Path(args.out)
-    cache = Path(args.cache) if args.cache else out.parent / ".feature-cache"
+    if args.project:
+        from engine.project import project_at
+        from engine.training.project_data import training_set_from_project
+
+        project = project_at(args.project)
+        dataset = training_set_from_project(project)
+        out = Path(args.out) if args.out else project.model_dir
+        cache = Path(args.cache) if args.cache else project.feature_cache_dir
+    else:
+        if not args.labels or not args.out or not (args.captions or args.images):
+            raise InputError("give --project DIR, or --labels, --out and --captions and/or --images")
+        dataset = from_csv(label_info(args.labels), args.captions, args.images)
+        out = Path(args.out)
+        cache = Path(args.cache) if args.cache else out.parent / ".feature-cache"
     with cli_job(args.no_progress) as (progress, cancel):
         result = train_model(
             dataset, out, backbone_cfg=backbone_cfg, model_cfg=model_cfg, train_cfg=train_cfg, cache_dir=cache,

@@ -205,6 +205,28 @@ def _captions_for_seed(store: Any, labelset: Any, folder: Path, seed: int, n: in
     return list(store.iter_captions(labelset.name, source=f"demo-seed{seed}"))
 
 
+def seed_dataset(
+    project: Any, db: Any, store: Any, labelset: Any, info: Any, seed: int, n_captions: int,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """One seed's caption set (stored through the caption store) and its renders (through the synthesis cache)."""
+    from engine.demo.renderer import DemoRenderer
+    from engine.synthesis.runner import SynthesisConfig, synthesize
+    from engine.training.dataset import TrainingSet, multi_hot
+
+    names = list(labelset.names)
+    captions = _captions_for_seed(store, labelset, project.root / "captions", seed, n_captions, cancel)
+    synth = synthesize(captions, DemoRenderer(), project, SynthesisConfig(images_per_caption=1, seed=seed),
+                       db=db, cancel=cancel)
+    texts = [c.text for c in captions]
+    return TrainingSet(
+        info, texts, multi_hot(names, [list(c.labels) for c in captions], "captions"), texts,
+        [str(project.synthetic_dir / r.path) for r in synth.records],
+        multi_hot(names, [list(r.labels) for r in synth.records], "renders"),
+        [r.caption for r in synth.records],
+    )
+
+
 def _scores_from_db(db_path: Path, paths: list[str], names: list[str]) -> np.ndarray:
     from engine.tagging.store import TagStore
 
@@ -233,14 +255,11 @@ def run_demo(
     from engine.clip.model import ModelConfig
     from engine.demo import world
     from engine.demo.pretrain import DEFAULT_OUT
-    from engine.demo.renderer import DemoRenderer
     from engine.evaluation.metrics import mean_average_precision
     from engine.export.onnx_export import export_onnx
     from engine.labels.labelset import LabelSet
     from engine.project import Project
-    from engine.synthesis.runner import SynthesisConfig, synthesize
     from engine.tagging.runner import TagConfig, tag_folders
-    from engine.training.dataset import TrainingSet, multi_hot
     from engine.training.job import train_model
     from engine.training.trainer import TrainConfig
 
@@ -284,18 +303,8 @@ def run_demo(
 
     for seed in cfg.seeds:
         check_cancel(cancel)
-        with stages.stage("captions"):
-            captions = _captions_for_seed(store, labelset, project.root / "captions", seed, cfg.n_captions, cancel)
-        with stages.stage("synthesis"):
-            synth = synthesize(captions, DemoRenderer(), project, SynthesisConfig(images_per_caption=1, seed=seed),
-                               db=db, cancel=cancel)
-        texts = [c.text for c in captions]
-        dataset = TrainingSet(
-            info, texts, multi_hot(names, [list(c.labels) for c in captions], "captions"), texts,
-            [str(project.synthetic_dir / r.path) for r in synth.records],
-            multi_hot(names, [list(r.labels) for r in synth.records], "renders"),
-            [r.caption for r in synth.records],
-        )
+        with stages.stage("captions + renders"):
+            dataset = seed_dataset(project, db, store, labelset, info, seed, cfg.n_captions, cancel)
         for method in cfg.methods:
             if method == "upper_bound":
                 continue

@@ -38,3 +38,15 @@ def test_demo_run_without_shipped_clip_says_so(tmp_path, monkeypatch, capsys):
     result = run_demo(tmp_path / "p", cfg)
     assert result.random_clip and "RANDOM-INIT" in result.format_table()
     assert result.db_rows == 16 and len(result.per_seed["t2ipal"]) == 1
+
+
+def test_tuning_scores_every_grid_point_on_held_out_renders(tmp_path, monkeypatch):
+    import engine.demo.pretrain as pretrain
+    from engine.demo.tuning import tune_demo
+
+    if not SHIPPED:
+        monkeypatch.setattr(pretrain, "DEFAULT_OUT", tmp_path / "no-weights-here")
+    result = tune_demo(tmp_path / "tune", grid={"lr": (1e-3, 4e-3), "epochs": (1,)}, n_captions=40)
+    assert [(r["lr"], r["epochs"]) for r in result.rows] == [(1e-3, 1), (4e-3, 1)]
+    assert all(0 <= r["heldout_map"] <= 100 for r in result.rows)
+    assert result.best in result.rows and "held-out mAP" in result.format_table()

@@ -15,7 +15,7 @@ from engine.progress import CancelToken, ProgressEvent
 
 def _cfg(tmp: Path, name: str) -> PretrainConfig:
     return PretrainConfig(corpus_size=48, steps=4, batch_size=16, warmup_steps=1, scale_ramp_steps=2,
-                          checkpoint_every=2, val_every=0, n_eval=40, n_probe=40, eval_split="val",
+                          checkpoint_every=2, val_every=0, n_eval=30, n_probe=30, eval_split="val",
                           out_dir=str(tmp / name / "out"), work_dir=str(tmp / name / "work"))
 
 
