@@ -18,6 +18,16 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 # area name -> ordered list of migrations; each area (captions, synthesis, tags, ...) owns its tables.
 _MIGRATIONS: dict[str, list[Migration]] = {}
+# modules that register the project database's areas; imported before a full migration so that the schema
+# never depends on which parts of the engine happen to have been imported already
+AREA_MODULES = ("engine.captions.store", "engine.synthesis.cache", "engine.tagging.store")
+
+
+def _register_all_areas() -> None:
+    import importlib
+
+    for name in AREA_MODULES:
+        importlib.import_module(name)
 
 
 def register_migrations(area: str, migrations: list[Migration]) -> None:
@@ -45,6 +55,8 @@ def open_db(path: str | Path, *, areas: tuple[str, ...] | None = None) -> sqlite
 
 
 def migrate(db: sqlite_utils.Database, areas: tuple[str, ...] | None = None) -> None:
+    if areas is None:
+        _register_all_areas()
     db.execute("CREATE TABLE IF NOT EXISTS schema_versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL)")
     for area in areas if areas is not None else tuple(_MIGRATIONS):
         steps = _MIGRATIONS.get(area, [])
