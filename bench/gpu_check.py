@@ -15,10 +15,10 @@ from pathlib import Path
 
 def sd15_pipeline(dtype):  # type: ignore[no-untyped-def]
     """Random-init pipeline with SD 1.5's UNet/VAE/text-encoder shapes (byte tokenizer; no download)."""
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
-    from engine.synthesis.tiny import _byte_vocab
+    from engine.synthesis.tiny import _byte_vocab, assemble_pipeline
 
     work = Path(tempfile.mkdtemp())
     vocab, merges = _byte_vocab(work)
@@ -57,16 +57,7 @@ def sd15_pipeline(dtype):  # type: ignore[no-untyped-def]
     sched = PNDMScheduler(
         beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, skip_prk_steps=True, steps_offset=1
     )
-    pipe = StableDiffusionPipeline(
-        vae=vae,
-        text_encoder=te,
-        tokenizer=tok,
-        unet=unet,
-        scheduler=sched,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
+    pipe = assemble_pipeline(vae, te, tok, unet, sched)
     print(f"UNet parameters: {sum(p.numel() for p in unet.parameters()) / 1e6:.0f} M (SD 1.5: 860 M)")
     return pipe.to(dtype=dtype)
 

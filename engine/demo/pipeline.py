@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.config import ConfigBase, require_int, require_positive
+from engine.config import ConfigBase, require_int, require_positive, require_range
 from engine.errors import ArtifactError, ConfigError
 from engine.progress import CancelToken, ProgressCallback, ProgressEvent, check_cancel
 
@@ -40,9 +40,10 @@ class DemoConfig(ConfigBase):
     n_captions: int = 800
     n_test: int = 500
     n_upper: int = 800  # labelled photo-style images for the upper bound
-    epochs: int = 12
+    epochs: int = 12  # lr, epochs and lambda_img: `t2ipal demo tune` (held-out synthetic renders, seed 0)
     batch_size: int = 64
     lr: float = 2e-3
+    lambda_img: float = 0.7
     n_ctx: int = 8
     methods: tuple[str, ...] = METHODS
 
@@ -52,6 +53,7 @@ class DemoConfig(ConfigBase):
         for name in ("n_captions", "n_test", "n_upper", "epochs", "batch_size", "n_ctx"):
             require_int(name, getattr(self, name), minimum=1)
         require_positive("lr", self.lr)
+        require_range("lambda_img", self.lambda_img, 0.0, 1.0)
         unknown = set(self.methods) - set(METHODS)
         if unknown:
             raise ConfigError("methods", f"unknown {sorted(unknown)}; known: {', '.join(METHODS)}")
@@ -281,7 +283,8 @@ def run_demo(
         store.add_labelset(labelset)
         test_paths, truth = write_test_set(project.root / "test-photos", cfg.n_test)
     result.test_images = len(test_paths)
-    train_base = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, heldout_fraction=0.15)
+    train_base = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, lambda_img=cfg.lambda_img,
+                             heldout_fraction=0.15)
     tag_cfg = TagConfig(store_all_scores=True, batch_size=64, draft=False, threads=1)
     for m in cfg.methods:
         result.per_seed[m] = []

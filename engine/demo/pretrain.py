@@ -36,25 +36,25 @@ class PretrainConfig(ConfigBase):
     """Recipe of the shipped demo CLIP (see docs/demo-world.md); defaults are what `resources/demo_clip` used."""
 
     seed: int = 0
-    corpus_size: int = 24576  # (image, caption) pairs from the "pretrain" split, disjoint from val/probe/test
+    corpus_size: int = 49152  # (image, caption) pairs from the "pretrain" split, disjoint from val/probe/test
     captions_per_image: int = 3  # each epoch sees another caption of the same scene
-    steps: int = 800
-    batch_size: int = 128
+    steps: int = 2000
+    batch_size: int = 256
     lr: float = 2e-3
     weight_decay: float = 0.05
-    warmup_steps: int = 30
+    warmup_steps: int = 60
     logit_scale: float = 100.0  # fixed (not learned): at 50 the modality gap closed in the prototype
     logit_scale_start: float = 10.0  # geometric ramp to logit_scale over scale_ramp_steps (0: no ramp)
-    scale_ramp_steps: int = 150  # at 100 from step 0 both towers first collapse to constant features
+    scale_ramp_steps: int = 300  # at 100 from step 0 both towers first collapse to constant features
     aux_weight: float = 1.0  # auxiliary multi-label BCE on both towers (documented deviation from pure CLIP)
     aux_shared_head: bool = False  # one class head for both towers instead of one per tower
     aux_feature_scale: float = 10.0  # the heads see 10 x the unit features (at 1 the BCE barely moved in 300 steps)
     hflip: bool = True
     checkpoint_every: int = 100
-    threads: int = 1
-    render_processes: int = 1
+    threads: int = 2
+    render_processes: int = 2
     eval_split: str = "test"  # split of the quality report written next to the weights ("val" while tuning)
-    val_every: int = 100  # zero-shot mAP + modality gap on the held-out "val" split every N steps (0: never)
+    val_every: int = 250  # zero-shot mAP + modality gap on the held-out "val" split every N steps (0: never)
     n_val: int = 400
     n_eval: int = 1000
     n_probe: int = 2000

@@ -50,7 +50,10 @@ class SynthesisBackend(Protocol):
 
 BackendFactory = Callable[..., SynthesisBackend]
 _REGISTRY: dict[str, BackendFactory] = {}
-_LAZY: dict[str, str] = {"diffusers": "engine.synthesis.diffusers_backend:DiffusersBackend.from_options"}
+_LAZY: dict[str, str] = {
+    "diffusers": "engine.synthesis.diffusers_backend:DiffusersBackend.from_options",
+    "demo": "engine.demo.renderer:DemoRenderer.from_options",  # the demo world's procedural renderer
+}
 
 
 def register_backend(name: str, factory: BackendFactory) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 
 def _bytes_to_unicode() -> list[str]:
@@ -24,13 +25,23 @@ def _byte_vocab(folder: Path) -> tuple[Path, Path]:
     return vocab, merges
 
 
+def assemble_pipeline(vae: Any, text_encoder: Any, tokenizer: Any, unet: Any, scheduler: Any) -> Any:
+    """A StableDiffusionPipeline from parts built from configs (no safety checker: nothing to download)."""
+    from diffusers import StableDiffusionPipeline
+
+    return StableDiffusionPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler,
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )
+
+
 def build_tiny_pipeline(folder: str | Path, *, seed: int = 0, sample_size: int = 32) -> Path:
     """Save a ~2 M-parameter SD pipeline (64 px at sample_size=32) to `folder` and return it."""
     import engine
 
     engine.torch_ready()
     import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     folder = Path(folder)
@@ -73,16 +84,7 @@ def build_tiny_pipeline(folder: str | Path, *, seed: int = 0, sample_size: int =
     sched = DDIMScheduler(
         beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012, clip_sample=False, steps_offset=1
     )
-    pipe = StableDiffusionPipeline(
-        vae=vae,
-        text_encoder=te,
-        tokenizer=tok,
-        unet=unet,
-        scheduler=sched,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
+    pipe = assemble_pipeline(vae, te, tok, unet, sched)
     pipe.save_pretrained(folder)  # type: ignore[attr-defined]
     for f in work.iterdir():
         f.unlink()

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from t2ipal_gui.engine_parts import missing
 from t2ipal_gui.jobs import SynthesisOptions, delete_synthetic, run_synthesis, synthetic_records
 from t2ipal_gui.models.thumbnails import ThumbnailModel
 from t2ipal_gui.panels.base import Panel
@@ -36,9 +35,6 @@ class SynthesisPanel(Panel):
 
     def build(self, content: QWidget) -> None:
         from engine.synthesis import available_backends
-
-        if not missing("demo"):
-            import engine.demo.renderer  # noqa: F401 - registers the fast "demo" backend (no torch)
 
         prefs = self.ctx.settings.preferences()
         self.backend = QComboBox()
