@@ -63,8 +63,8 @@ def test_shipped_clip_passes_gate(report: quality.QualityReport, gate: str) -> N
 
 
 @pytest.mark.xfail(strict=True, reason="the shipped 2,000-step CLIP reaches zero-shot mAP 37.7 (gate 40) and its "
-                   "image-image cosine falls below the matched image-text cosine (margin -0.08, gate +0.05) on the test "
-                   "split (docs/demo-world.md, 'Measured'); remove this mark when a CLIP that passes ships")
+                   "image-image cosine falls below the matched image-text cosine (margin -0.08, gate +0.05) on the "
+                   "test split (docs/demo-world.md, 'Measured'); remove this mark when a CLIP that passes ships")
 @pytest.mark.parametrize("gate", ["zero_shot_map", "gap_margin"])
 def test_shipped_clip_known_failing_gate(report: quality.QualityReport, gate: str) -> None:
     assert report.gates()[gate], "\n".join(report.lines())
