@@ -372,8 +372,8 @@ def pretrain_demo_clip(
         loss.backward()
         opt.step()
         step += 1
-        for k, v in (("contrastive", loss_c.item()), ("aux_bce", loss_a.item())):
-            ema[k] = v if k not in ema else 0.95 * ema[k] + 0.05 * v
+        for loss_name, value in (("contrastive", loss_c.item()), ("aux_bce", loss_a.item())):
+            ema[loss_name] = value if loss_name not in ema else 0.95 * ema[loss_name] + 0.05 * value
         reporter.advance(1, metrics=ema)
         if val_fn is not None and (step % cfg.val_every == 0 or step == cfg.steps):
             point = {"step": step, **val_fn(model), **{k: round(v, 4) for k, v in ema.items()}}
