@@ -84,7 +84,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model-name", default="RN50")
     ap.add_argument("--image-size", type=int, default=None)
-    ap.add_argument("--images", type=int, default=64, help="photos for the throughput comparisons")
+    ap.add_argument("--images", type=int, default=256,
+                    help="photos for the throughput comparisons (start-up costs weigh on small folders)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--large", type=int, default=3000, help="photos in the large folder for peak memory")
