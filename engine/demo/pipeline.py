@@ -281,6 +281,7 @@ def run_demo(
         db = project.open_db()
         store = CaptionStore(db)
         store.add_labelset(labelset)
+        labelset.save(project.labelset_path)  # the app's Labels panel shows the project's label set
         test_paths, truth = write_test_set(project.root / "test-photos", cfg.n_test)
     result.test_images = len(test_paths)
     train_base = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, lambda_img=cfg.lambda_img,
@@ -338,8 +339,8 @@ def run_demo(
         final = project.exports_dir / "model.onnx"
         final.write_bytes(onnx_path.read_bytes())
         db.close()
-        tag_folders([str(project.root / "test-photos")], final, project.db_path, TagConfig(store_all_scores=True),
-                    cancel=cancel)
+        # the app's own default: only tags at or above the model's calibrated per-class thresholds
+        tag_folders([str(project.root / "test-photos")], final, project.db_path, TagConfig(), cancel=cancel)
         from engine.tagging.store import TagStore
 
         with TagStore.open(project.db_path) as tags:
