@@ -74,7 +74,7 @@ def run_handler(args: argparse.Namespace) -> int:
     with cli_job(True) as (_, cancel):
         def show(event):  # one line per stage: the table is the output that matters
             if event.stage == "demo" and not args.no_progress:
-                print(f"[demo] {event.message} ...", file=sys.stderr, flush=True)
+                print(f"[demo] {event.message}", file=sys.stderr, flush=True)
 
         result = run_demo(args.project, cfg, progress=show, cancel=cancel)
     print(result.format_table())

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure(args.verbose + 1)
+    configure(args.verbose)  # warnings by default; -v info, -vv debug
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -115,10 +115,12 @@ class _Stages:
         self.seconds: dict[str, float] = {}
         self.progress = progress
 
+    def say(self, message: str) -> None:
+        if self.progress:
+            self.progress(ProgressEvent("demo", 0, None, message))
+
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        if self.progress:
-            self.progress(ProgressEvent("demo", 0, None, name))
         t0 = time.monotonic()
         try:
             yield
@@ -275,6 +277,7 @@ def run_demo(
     labelset = LabelSet.from_dict(world.demo_labelset_dict())
     names = list(labelset.names)
     info = LabelInfo(names, list(labelset.prompt_names), labelset.parents)
+    stages.say("setup: demo CLIP, label set, photo-style test set")
     with stages.stage("setup"):
         bcfg, result.random_clip = demo_backbone_cfg(project.root / "cache")
         backbone = load_backbone(bcfg, device="cpu", precision="fp32")
@@ -307,12 +310,14 @@ def run_demo(
 
     for seed in cfg.seeds:
         check_cancel(cancel)
+        stages.say(f"seed {seed}: {cfg.n_captions} captions and their renders")
         with stages.stage("captions + renders"):
             dataset = seed_dataset(project, db, store, labelset, info, seed, cfg.n_captions, cancel)
         for method in cfg.methods:
             if method == "upper_bound":
                 continue
             model_dir = project.models_dir / f"{method}-seed{seed}"
+            stages.say(f"seed {seed}: {TITLES[method]} (train, export, tag, evaluate)")
             with stages.stage("training"):
                 train_model(dataset, model_dir, backbone_cfg=backbone.cfg,
                             model_cfg=ModelConfig(variant=method, n_ctx=cfg.n_ctx),
@@ -321,6 +326,7 @@ def run_demo(
             result.per_seed[method].append(evaluate(model_dir, f"{method}-seed{seed}"))
             log.info("seed %d %s: mAP %.2f", seed, method, result.per_seed[method][-1])
         if "upper_bound" in cfg.methods:
+            stages.say(f"seed {seed}: {TITLES['upper_bound']}")
             with stages.stage("training"):
                 upper = _upper_bound_set(project.root / "labelled-photos", cfg.n_upper, info)
                 model_dir = project.models_dir / f"upper_bound-seed{seed}"
@@ -333,6 +339,7 @@ def run_demo(
         if values:
             result.summary[m] = {"mean": statistics.fmean(values),
                                  "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+    stages.say("sample project: tagging the test photos with T2I-PAL")
     with stages.stage("sample project"):
         best = "t2ipal" if "t2ipal" in cfg.methods else cfg.methods[-1]
         onnx_path = project.exports_dir / f"{best}-seed{cfg.seeds[0]}.onnx"
