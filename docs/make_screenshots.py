@@ -57,11 +57,10 @@ def build_project(root: Path) -> Path:
     from engine.labels import LabelSet
     from engine.project import project_at
     from engine.tagging.store import ImageResult, TagStore
-    from t2ipal_gui.projectfiles import labels_path
 
     project = project_at(root / "holiday-photos").create()
     labelset = LabelSet.from_dict({"name": "holiday", "labels": LABELS})
-    labelset.save(labels_path(project))
+    labelset.save(project.labelset_path)
     db = project.open_db()
     store = CaptionStore(db)
     store.add_labelset(labelset)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from engine.project import Project
-from t2ipal_gui.projectfiles import labels_path, model_dir, onnx_path
 
 
 @dataclass
@@ -32,13 +31,9 @@ class TrainingOptions:
 
 
 def load_labelset(project: Project):  # noqa: ANN201
-    from engine.errors import InputError
-    from engine.labels import LabelSet
+    from engine.training.project_data import load_project_labelset
 
-    path = labels_path(project)
-    if not path.exists():
-        raise InputError("this project has no label set yet; write one in the Labels panel and save it")
-    return LabelSet.from_file(path)
+    return load_project_labelset(project)
 
 
 def run_synthesis(project: Project, opts: SynthesisOptions, *, progress=None, cancel=None):  # noqa: ANN001, ANN201
@@ -79,7 +74,7 @@ def training_set(project: Project):  # noqa: ANN201
     """Captions (text branch) and synthetic images (image branch) of the project as a TrainingSet."""
     from engine.training.project_data import training_set_from_project
 
-    return training_set_from_project(project, load_labelset(project))
+    return training_set_from_project(project)
 
 
 def run_training(project: Project, opts: TrainingOptions, *, progress=None, cancel=None):  # noqa: ANN001, ANN201
@@ -92,7 +87,7 @@ def run_training(project: Project, opts: TrainingOptions, *, progress=None, canc
     backbone_cfg = BackboneConfig(model_name=opts.clip_model, pretrained=opts.pretrained or None, **opts.extra_backbone)
     train_cfg = TrainConfig(epochs=opts.epochs, **opts.extra_train)
     model_cfg = ModelConfig(variant=opts.variant)
-    return train_model(dataset, model_dir(project), backbone_cfg=backbone_cfg, model_cfg=model_cfg,
+    return train_model(dataset, project.model_dir, backbone_cfg=backbone_cfg, model_cfg=model_cfg,
                        train_cfg=train_cfg, cache_dir=project.feature_cache_dir, device=opts.device,
                        progress=progress, cancel=cancel)
 
@@ -100,15 +95,15 @@ def run_training(project: Project, opts: TrainingOptions, *, progress=None, canc
 def run_export(project: Project, *, progress=None, cancel=None):  # noqa: ANN001, ANN201
     from engine.export.onnx_export import export_onnx
 
-    out = onnx_path(project)
+    out = project.onnx_path
     out.parent.mkdir(parents=True, exist_ok=True)
-    return export_onnx(model_dir(project), out, progress=progress, cancel=cancel)
+    return export_onnx(project.model_dir, out, progress=progress, cancel=cancel)
 
 
 def run_tagging(project: Project, folders: list[str], *, progress=None, cancel=None):  # noqa: ANN001, ANN201
     from engine.tagging.runner import TagConfig, tag_folders
 
-    return tag_folders(folders, onnx_path(project), project.db_path, TagConfig(store_all_scores=True),
+    return tag_folders(folders, project.onnx_path, project.db_path, TagConfig(store_all_scores=True),
                        progress=progress, cancel=cancel)
 
 

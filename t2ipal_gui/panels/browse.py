@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from t2ipal_gui.models.thumbnails import ThumbnailModel
 from t2ipal_gui.panels.base import Panel
-from t2ipal_gui.projectfiles import latest_onnx
 
 log = logging.getLogger(__name__)
 MARK = {"confirmed": "✓ ", "rejected": "✗ ", "manual": "+ ", "auto": ""}
@@ -326,7 +325,7 @@ class BrowsePanel(Panel):
     # -- why: heatmap ---------------------------------------------------------------------------------
     def explain(self):  # noqa: ANN201 - Job | None
         path, item = self.current_path(), self.chips.currentItem()
-        model = latest_onnx(self.project)
+        model = self.project.latest_onnx()
         if path is None or item is None:
             return None
         if model is None:

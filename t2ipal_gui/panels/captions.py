@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from t2ipal_gui.panels.base import Panel
-from t2ipal_gui.projectfiles import labels_path
 from t2ipal_gui.widgets import JobRow
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class CaptionsPanel(Panel):
     def labelset(self):  # noqa: ANN201 - LabelSet | None
         from engine.labels import LabelSet
 
-        path = labels_path(self.project)
+        path = self.project.labelset_path
         return LabelSet.from_file(path) if path.exists() else None
 
     def refresh(self) -> None:

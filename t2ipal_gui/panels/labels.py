@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from t2ipal_gui.panels.base import Panel
-from t2ipal_gui.projectfiles import labels_path
 
 log = logging.getLogger(__name__)
 COLUMNS = ("Name", "Synonyms (comma-separated)", "Parent", "Not this (comma-separated)")
@@ -181,8 +180,8 @@ class LabelsPanel(Panel):
         labelset = self.validate()
         if labelset is None or self.project is None:
             return False
-        labelset.save(labels_path(self.project))
-        log.info("saved %d labels to %s", len(labelset), labels_path(self.project))
+        labelset.save(self.project.labelset_path)
+        log.info("saved %d labels to %s", len(labelset), self.project.labelset_path)
         self.ctx.data_changed.emit("labels")
         return True
 
@@ -190,7 +189,7 @@ class LabelsPanel(Panel):
         from engine.errors import EngineError
         from engine.labels import LabelSet
 
-        path = labels_path(self.project)
+        path = self.project.labelset_path
         if path.exists():
             try:
                 self.set_labelset(LabelSet.from_file(path))

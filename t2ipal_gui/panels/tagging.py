@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 )
 
 from t2ipal_gui.panels.base import Panel
-from t2ipal_gui.projectfiles import latest_onnx
 from t2ipal_gui.widgets import JobRow, format_duration
 
 log = logging.getLogger(__name__)
@@ -131,7 +130,7 @@ class TaggingPanel(Panel):
         self.job_row.start.setEnabled(bool(self.folders.count()) and not self.job_row.running)
 
     def refresh(self) -> None:
-        onnx = latest_onnx(self.project)
+        onnx = self.project.latest_onnx()
         if onnx is not None and not self.model_path.text():
             self.model_path.setText(str(onnx))
         if not self.model_path.text():
