@@ -163,6 +163,16 @@ def _heldout(model: T2IPAL, data: FitData) -> tuple[str | None, BranchData | Non
     return None, None
 
 
+def _score_heldout(model: T2IPAL, name: str | None, held: BranchData | None, result: TrainResult) -> None:
+    """Final held-out mAP, per-class AP and max-F1 thresholds of the model as it stands."""
+    if held is None or name is None:
+        return
+    result.heldout_map, scores = _evaluate(model, held, name)
+    labels = held.labels.numpy()
+    result.thresholds = calibrate_thresholds(scores, labels).tolist()
+    result.per_class_ap = (100.0 * average_precision(scores, labels)).tolist()
+
+
 def fit(
     model: T2IPAL,
     data: FitData,
@@ -181,10 +191,7 @@ def fit(
     held_name, held = _heldout(model, data)
     result.heldout_branch = held_name
     if not model.cfg.learned:  # zero-shot: nothing to train
-        if held is not None and held_name is not None:
-            result.heldout_map, scores = _evaluate(model, held, held_name)
-            result.thresholds = calibrate_thresholds(scores, held.labels.numpy()).tolist()
-            result.per_class_ap = (100.0 * average_precision(scores, held.labels.numpy())).tolist()
+        _score_heldout(model, held_name, held, result)
         result.seconds = time.monotonic() - t0
         return result
 
@@ -265,9 +272,6 @@ def fit(
     elif ckpt_dir is None and cfg.select_on == "heldout_map" and best_epoch:
         model.load_head_state_dict(best_state)
     result.best_epoch = best_epoch
-    if held is not None and held_name is not None:
-        result.heldout_map, scores = _evaluate(model, held, held_name)
-        result.thresholds = calibrate_thresholds(scores, held.labels.numpy()).tolist()
-        result.per_class_ap = (100.0 * average_precision(scores, held.labels.numpy())).tolist()
+    _score_heldout(model, held_name, held, result)
     result.seconds = time.monotonic() - t0
     return result
