@@ -152,25 +152,34 @@ def demo_backbone_cfg(fallback_dir: Path | None = None) -> tuple[Any, bool]:
     return BackboneConfig(model_name=MODEL_NAME, pretrained=str(weights), tokenizer="demo-words"), random_init
 
 
+def _write_split(folder: Path, split: str, n: int) -> tuple[list[str], np.ndarray]:
+    """Items 0..n-1 of a world split as PNG files (existing files are kept) and their labels (N, C)."""
+    from engine.demo import world
+
+    folder.mkdir(parents=True, exist_ok=True)
+    images, labels, _ = world.render_split(split, n, seed=0)
+    paths = []
+    for i, arr in enumerate(images):
+        path = folder / f"{split}_{i:05d}.png"
+        if not path.exists():
+            _save_png(arr, path)
+        paths.append(str(path))
+    return paths, labels.astype(np.uint8)
+
+
 def write_test_set(folder: Path, n: int) -> tuple[list[str], np.ndarray]:
     """The photo-style test split as PNG files plus ground truth (written once, reused)."""
     from engine.demo import world
 
-    folder.mkdir(parents=True, exist_ok=True)
     truth_file = folder / "ground_truth.json"
     if truth_file.exists():
         truth = json.loads(truth_file.read_text())
         if len(truth["paths"]) == n:
             return [str(folder / p) for p in truth["paths"]], np.asarray(truth["labels"], np.uint8)
-    images, labels, _ = world.render_split("test", n, seed=0)
-    names = []
-    for i, arr in enumerate(images):
-        name = f"test_{i:05d}.png"
-        _save_png(arr, folder / name)
-        names.append(name)
-    truth_file.write_text(json.dumps({"paths": names, "labels": labels.astype(int).tolist(),
+    paths, labels = _write_split(folder, "test", n)
+    truth_file.write_text(json.dumps({"paths": [Path(p).name for p in paths], "labels": labels.astype(int).tolist(),
                                       "classes": list(world.CLASS_NAMES)}))
-    return [str(folder / p) for p in names], labels.astype(np.uint8)
+    return paths, labels
 
 
 def _save_png(arr: np.ndarray, path: Path) -> None:
@@ -183,19 +192,10 @@ def _save_png(arr: np.ndarray, path: Path) -> None:
 
 def _upper_bound_set(folder: Path, n: int, labels_info: Any) -> Any:
     """Labelled photo-style images from the "probe" split: what the supervised ceiling trains on."""
-    from engine.demo import world
     from engine.training.dataset import TrainingSet
 
-    folder.mkdir(parents=True, exist_ok=True)
-    images, labels, _ = world.render_split("probe", n, seed=0)
-    paths = []
-    for i, arr in enumerate(images):
-        p = folder / f"probe_{i:05d}.png"
-        if not p.exists():
-            _save_png(arr, p)
-        paths.append(str(p))
-    return TrainingSet(labels_info, image_paths=paths, image_labels=labels.astype(np.uint8),
-                       image_groups=[f"p{i}" for i in range(n)])
+    paths, labels = _write_split(folder, "probe", n)
+    return TrainingSet(labels_info, image_paths=paths, image_labels=labels, image_groups=[f"p{i}" for i in range(n)])
 
 
 def _captions_for_seed(store: Any, labelset: Any, folder: Path, seed: int, n: int, cancel: CancelToken | None) -> Any:
@@ -308,6 +308,7 @@ def run_demo(
             scores = _scores_from_db(eval_db, test_paths, names)
             return float(mean_average_precision(scores, truth))
 
+    upper = None  # the labelled photos of the upper bound, rendered once for all seeds
     for seed in cfg.seeds:
         check_cancel(cancel)
         stages.say(f"seed {seed}: {cfg.n_captions} captions and their renders")
@@ -328,7 +329,8 @@ def run_demo(
         if "upper_bound" in cfg.methods:
             stages.say(f"seed {seed}: {TITLES['upper_bound']}")
             with stages.stage("training"):
-                upper = _upper_bound_set(project.root / "labelled-photos", cfg.n_upper, info)
+                if upper is None:
+                    upper = _upper_bound_set(project.root / "labelled-photos", cfg.n_upper, info)
                 model_dir = project.models_dir / f"upper_bound-seed{seed}"
                 train_model(upper, model_dir, backbone_cfg=backbone.cfg, model_cfg=ModelConfig(n_ctx=cfg.n_ctx),
                             train_cfg=train_base.replace(seed=seed), cache_dir=project.feature_cache_dir,
