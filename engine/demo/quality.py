@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from engine.demo import world
+from engine.evaluation.metrics import mean_average_precision  # the one mAP of the project (METHOD.md §6)
 
 log = logging.getLogger(__name__)
 
@@ -84,16 +85,6 @@ class QualityReport:
             f"  centroid distance        {self.centroid_distance:6.3f}  (gate >= {GATE_CENTROID_DISTANCE})"
             f"  {mark('centroid_distance')}",
         ]
-
-
-def mean_average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
-    """Mean over classes (with at least one positive) of average precision, in percent."""
-    from sklearn.metrics import average_precision_score
-
-    aps = [
-        average_precision_score(labels[:, c], scores[:, c]) for c in range(labels.shape[1]) if labels[:, c].any()
-    ]
-    return float(np.mean(aps) * 100.0)
 
 
 def encode_images(model: Any, images: np.ndarray, spec: Any = None, batch_size: int = 256) -> np.ndarray:
