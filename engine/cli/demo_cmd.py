@@ -27,12 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     t = sub.add_parser("pretrain", help="pretrain the demo CLIP and write resources/demo_clip (resumable)",
                        description="Render the pretraining corpus, train the demo CLIP (InfoNCE at a fixed logit "
-                       "scale + auxiliary BCE), write weights, recipe and quality report, and print the quality "
-                       "gates. Checkpoints let an interrupted run resume.")
+                       "scale + auxiliary BCE; stage 1 on captions naming every object, stage 2 also on captions "
+                       "naming only some), write weights, recipe and quality report, and print the quality gates. "
+                       "Checkpoints let an interrupted run resume; runs that differ only in stage 2 share stage 1.")
     t.add_argument("--config", metavar="JSON", help="PretrainConfig JSON (defaults: the shipped recipe)")
     t.add_argument("--out", metavar="DIR", help="output folder (default resources/demo_clip)")
     t.add_argument("--work-dir", metavar="DIR", help="corpus cache and checkpoints (default .t2ipal-cache/)")
-    t.add_argument("--steps", type=int, help="training steps")
+    t.add_argument("--steps", type=int, help="stage-1 training steps")
+    t.add_argument("--refine-steps", type=int, help="stage-2 training steps (0: stage 1 only)")
     t.add_argument("--corpus-size", type=int, help="pretraining (image, caption) pairs")
     t.add_argument("--batch-size", type=int, help="batch size")
     t.add_argument("--seed", type=int, help="seed")
@@ -115,7 +117,8 @@ def pretrain_handler(args: argparse.Namespace) -> int:
 
     cfg = PretrainConfig.from_json(args.config) if args.config else PretrainConfig()
     cfg = cfg.replace(
-        out_dir=args.out, work_dir=args.work_dir, steps=args.steps, corpus_size=args.corpus_size,
+        out_dir=args.out, work_dir=args.work_dir, steps=args.steps, refine_steps=args.refine_steps,
+        corpus_size=args.corpus_size,
         batch_size=args.batch_size, seed=args.seed, threads=args.threads, render_processes=args.processes,
         eval_split=args.eval_split,
     )

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Render K images per caption with a text-to-image model into PROJECT/synthetic/, recorded in "
         "the project database. Cached images are skipped, so run the same command again to resume; a changed "
         "setting makes new images beside the old ones. Models load from the Hugging Face cache or a local folder; "
-        "fetch one first with `HF_HUB_OFFLINE=0 hf download stable-diffusion-v1-5/stable-diffusion-v1-5`.",
+        "fetch one first with `t2ipal fetch sd stable-diffusion-v1-5/stable-diffusion-v1-5`.",
     )
     p.add_argument("--project", required=True, metavar="DIR", help="project folder (created if missing)")
     p.add_argument(

@@ -43,7 +43,7 @@ class DemoConfig(ConfigBase):
     epochs: int = 12  # lr, epochs and lambda_img: `t2ipal demo tune` (held-out synthetic renders, seed 0)
     batch_size: int = 64
     lr: float = 2e-3
-    lambda_img: float = 0.7
+    lambda_img: float = 0.3
     n_ctx: int = 8
     methods: tuple[str, ...] = METHODS
 

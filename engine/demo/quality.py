@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from engine.demo import world
+from engine.errors import DependencyMissing
 from engine.evaluation.metrics import mean_average_precision  # the one mAP of the project (METHOD.md §6)
 
 log = logging.getLogger(__name__)
@@ -137,8 +138,12 @@ def modality_gap(img: np.ndarray, txt: np.ndarray) -> dict[str, float]:
 
 def linear_probe(train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray) -> tuple[float, Any]:
     """One-vs-rest logistic regression; C chosen on (val_x, val_y). Returns (C, fitted classifier)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
+    try:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+    except ImportError as exc:
+        raise DependencyMissing("the demo CLIP's linear-probe gate needs scikit-learn: "
+                                "pip install 't2ipal-tagger[demo]' (or scikit-learn==1.9.1)") from exc
 
     best: tuple[float, float, Any] | None = None
     for c in PROBE_C_GRID:

@@ -6,7 +6,7 @@ import math
 import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -218,6 +218,19 @@ def make_caption(scene: Scene, rng: np.random.Generator, params: CaptionParams |
     if rng.random() < p.p_distractor:
         text += " " + DISTRACTORS[int(rng.integers(len(DISTRACTORS)))]
     return text + "."
+
+
+def partial_scene(scene: Scene, rng: np.random.Generator, p_partial: float) -> Scene:
+    """With probability `p_partial`, the scene with only a random non-empty proper subset of its objects.
+
+    Used for the second pretraining stage's captions: like web alt-text, a caption then names only some of
+    the objects in its image, so a one-object sentence also matches a busier image (see docs/demo-world.md).
+    """
+    if len(scene.objects) < 2 or rng.random() >= p_partial:
+        return scene
+    k = int(rng.integers(1, len(scene.objects)))
+    keep = sorted(int(i) for i in rng.choice(len(scene.objects), k, replace=False))
+    return replace(scene, objects=tuple(scene.objects[i] for i in keep))
 
 
 _WORD = re.compile(r"[a-z]+|[^\sa-z]")

@@ -101,8 +101,8 @@ def model_not_found(model: str, cache_dir: str | None, cause: BaseException | st
     off = " and downloads are off (HF_HUB_OFFLINE=1)" if _offline() else ""
     return ModelNotFound(
         f"text-to-image model {model!r} is not in the Hugging Face cache ({hf_cache_dir(cache_dir)}){off}. "
-        f"Fetch it once with `HF_HUB_OFFLINE=0 hf download {model}` (older hub versions: "
-        f"`HF_HUB_OFFLINE=0 huggingface-cli download {model}`), or give a local folder written by "
+        f"Fetch it once on a connected machine with `t2ipal fetch sd {model}` (or "
+        f"`HF_HUB_OFFLINE=0 hf download {model}`), or give a local folder written by "
         f"`save_pretrained` as the model. Cause: {first}"
     )
 

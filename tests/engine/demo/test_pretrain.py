@@ -15,13 +15,15 @@ from engine.progress import CancelToken, ProgressEvent
 
 def _cfg(tmp: Path, name: str) -> PretrainConfig:
     return PretrainConfig(corpus_size=48, steps=4, batch_size=16, warmup_steps=1, scale_ramp_steps=2,
-                          checkpoint_every=2, val_every=0, n_eval=30, n_probe=30, eval_split="val",
+                          refine_steps=4, refine_warmup_steps=1, checkpoint_every=2, val_every=0, n_eval=30,
+                          n_probe=30, eval_split="val",
                           out_dir=str(tmp / name / "out"), work_dir=str(tmp / name / "work"))
 
 
-def test_interrupted_pretraining_resumes_to_identical_weights(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_after", [2, 6], ids=["in-stage-1", "in-stage-2"])
+def test_interrupted_pretraining_resumes_to_identical_weights(tmp_path: Path, stop_after: int) -> None:
     full = pretrain_demo_clip(_cfg(tmp_path, "a"))
-    assert full.steps == 4 and full.resumed_from == 0
+    assert full.steps == 8 and full.resumed_from == 0
     out = Path(full.out_dir)
     assert {p.name for p in out.iterdir()} == {"model.safetensors", "open_clip_config.json", "recipe.json",
                                                 "quality.json"}
@@ -32,16 +34,47 @@ def test_interrupted_pretraining_resumes_to_identical_weights(tmp_path: Path) ->
 
     cancel = CancelToken()
 
-    def stop_at_two(event: ProgressEvent) -> None:
-        if event.stage == "pretrain" and event.done >= 2:
+    def stop(event: ProgressEvent) -> None:
+        if event.stage == "pretrain" and event.done >= stop_after:
             cancel.set()
 
     cfg_b = _cfg(tmp_path, "b")
     with pytest.raises(Cancelled):
-        pretrain_demo_clip(cfg_b, progress=stop_at_two, cancel=cancel)
+        pretrain_demo_clip(cfg_b, progress=stop, cancel=cancel)
     resumed = pretrain_demo_clip(cfg_b)
-    assert resumed.resumed_from == 2
+    assert resumed.resumed_from == stop_after
     a = load_file(str(out / "model.safetensors"))
     b = load_file(str(Path(resumed.out_dir) / "model.safetensors"))
     assert a.keys() == b.keys()
     assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_stage_two_changes_the_weights_and_shares_stage_one(tmp_path: Path) -> None:
+    one = _cfg(tmp_path, "c").replace(refine_steps=0)
+    two = _cfg(tmp_path, "c").replace(out_dir=str(tmp_path / "c" / "out2"), val_every=2, n_val=20)
+    assert one.stage1_key() == two.stage1_key() and one.training_key() != two.training_key()
+    pretrain_demo_clip(one)
+    result = pretrain_demo_clip(two)
+    assert result.resumed_from == 4  # stage 1 came from the first run's checkpoint
+    a = load_file(str(Path(one.out_dir) / "model.safetensors"))
+    b = load_file(str(Path(two.out_dir) / "model.safetensors"))
+    assert any(not (a[k] == b[k]).all() for k in a)
+    curve = json.loads((Path(two.out_dir) / "recipe.json").read_text())["run"]["val_curve"]
+    assert [(p["stage"], p["step"]) for p in curve] == [("stage 2", 6), ("stage 2", 8)]
+
+
+def test_partial_scene_keeps_a_non_empty_proper_subset() -> None:
+    import numpy as np
+
+    from engine.demo import world
+
+    rng = np.random.default_rng(0)
+    scenes = [world.sample_scene(rng, 0.0) for _ in range(200)]
+    parts = [world.partial_scene(s, rng, 1.0) for s in scenes]
+    for scene, part in zip(scenes, parts, strict=True):
+        if len(scene.objects) == 1:
+            assert part is scene
+        else:
+            assert 1 <= len(part.objects) < len(scene.objects)
+            assert set(part.objects) <= set(scene.objects)
+    assert all(world.partial_scene(s, rng, 0.0) is s for s in scenes)

@@ -134,7 +134,7 @@ def test_offline_uncached_model_names_model_and_fetch_command(tmp_path: Path) ->
     with pytest.raises(ModelNotFound) as info:
         b.load()
     msg = str(info.value)
-    assert "nobody-here/no-such-model" in msg and "hf download" in msg and str(tmp_path / "hf") in msg
+    assert "t2ipal fetch sd nobody-here/no-such-model" in msg and str(tmp_path / "hf") in msg
     with pytest.raises(ModelNotFound, match="model_index.json"):
         DiffusersBackend(DiffusersConfig(model=str(tmp_path))).load()
     with pytest.raises(ModelNotFound, match="missing-folder"):

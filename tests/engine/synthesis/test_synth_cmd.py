@@ -68,4 +68,4 @@ def test_synth_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
         ]
     )
     assert code == 1
-    assert "hf download nobody-here/no-such-model" in capsys.readouterr().err
+    assert "t2ipal fetch sd nobody-here/no-such-model" in capsys.readouterr().err
