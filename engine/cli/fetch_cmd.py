@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from engine import hub
 from engine.errors import ConfigError, EngineError, InputError, ModelNotFound
 
 DEFAULT_SD = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -63,7 +64,7 @@ def online() -> Iterator[None]:
             constants.HF_HUB_OFFLINE = before_const  # type: ignore[attr-defined]
         elif "huggingface_hub.constants" in sys.modules:  # first imported while online: read the restored env
             loaded = sys.modules["huggingface_hub.constants"]
-            loaded.HF_HUB_OFFLINE = (before_env or "").strip().lower() in ("1", "true", "yes", "on")  # type: ignore[attr-defined]
+            loaded.HF_HUB_OFFLINE = hub.offline(before_env or "")  # type: ignore[attr-defined]
 
 
 def _endpoint() -> str:
@@ -130,7 +131,7 @@ def fetch_clip(model: str, tag: str | None, cache_dir: str | None) -> str:
             if not _caused_by_io(exc):
                 raise
             raise download_error(f"CLIP weights {model}/{tag}", exc) from exc
-    return str(where or cache_dir or _hub_cache())
+    return str(where or cache_dir or hub.cache_dir())
 
 
 def sd_patterns(variant: str | None) -> tuple[list[str], list[str]]:
@@ -162,12 +163,6 @@ def fetch_sd(model_id: str, variant: str | None, revision: str | None, cache_dir
     return str(path)
 
 
-def _hub_cache() -> str:
-    return os.environ.get("HF_HUB_CACHE") or os.path.join(
-        os.environ.get("HF_HOME", os.path.join(Path.home(), ".cache", "huggingface")), "hub"
-    )
-
-
 def handler(args: argparse.Namespace) -> int:
     if args.what == "clip":
         path = fetch_clip(args.model, args.tag, args.cache_dir)
@@ -178,5 +173,5 @@ def handler(args: argparse.Namespace) -> int:
     count, size = _folder_size(Path(path))
     print(f"{label}: {count} file(s), {size / 1e6:.0f} MB in {path}")
     print("Every other command reads it offline from there; to use it on another machine copy the Hugging Face "
-          f"cache ({args.cache_dir or _hub_cache()}) over, or set HF_HUB_CACHE to its copy.", file=sys.stderr)
+          f"cache ({args.cache_dir or hub.cache_dir()}) over, or set HF_HUB_CACHE to its copy.", file=sys.stderr)
     return 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import torch_ready
+from engine import hub, torch_ready
 from engine.config import ConfigBase, require_int
 from engine.errors import ConfigError, ModelNotFound
 from engine.imaging import OPENAI_MEAN, OPENAI_STD, PreprocessSpec
@@ -59,17 +59,15 @@ def _register_configs(extra: str | None) -> None:
 
 
 def _fetch_hint(model_name: str, pretrained: str | None) -> str:
-    hub = ""
+    repo = ""
     if pretrained and not os.path.exists(pretrained):
         try:
             cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
-            hub = cfg.get("hf_hub", "") if cfg else ""
+            repo = cfg.get("hf_hub", "") if cfg else ""
         except Exception:  # noqa: BLE001 - only used to enrich the message
-            hub = ""
-    cache = os.environ.get("HF_HUB_CACHE") or os.path.join(
-        os.environ.get("HF_HOME", os.path.join(Path.home(), ".cache", "huggingface")), "hub"
-    )
-    where = f" (Hugging Face repo {hub.rstrip('/')})" if hub else ""
+            repo = ""
+    cache = hub.cache_dir()
+    where = f" (Hugging Face repo {repo.rstrip('/')})" if repo else ""
     return (
         f"CLIP weights {model_name}/{pretrained}{where} are not available offline. Fetch them once on a "
         f"connected machine with `HF_HUB_OFFLINE=0 t2ipal fetch clip {model_name} {pretrained}` (they go to "

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine import hub
 from engine.config import ConfigBase, require_choice, require_int, require_positive
 from engine.device import Placement, resolve
 from engine.errors import ConfigError, EngineError, ModelNotFound
@@ -84,23 +84,11 @@ def _is_local_path(model: str) -> bool:
     return model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1 or Path(model).is_dir()
 
 
-def hf_cache_dir(cache_dir: str | None = None) -> str:
-    if cache_dir:
-        return cache_dir
-    from huggingface_hub import constants
-
-    return str(constants.HF_HUB_CACHE)
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def model_not_found(model: str, cache_dir: str | None, cause: BaseException | str) -> ModelNotFound:
     first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-    off = " and downloads are off (HF_HUB_OFFLINE=1)" if _offline() else ""
+    off = " and downloads are off (HF_HUB_OFFLINE=1)" if hub.offline() else ""
     return ModelNotFound(
-        f"text-to-image model {model!r} is not in the Hugging Face cache ({hf_cache_dir(cache_dir)}){off}. "
+        f"text-to-image model {model!r} is not in the Hugging Face cache ({hub.cache_dir(cache_dir)}){off}. "
         f"Fetch it once on a connected machine with `t2ipal fetch sd {model}` (or "
         f"`HF_HUB_OFFLINE=0 hf download {model}`), or give a local folder written by "
         f"`save_pretrained` as the model. Cause: {first}"
@@ -190,7 +178,7 @@ class DiffusersBackend:
             source, kwargs["local_files_only"] = str(folder), True
         else:
             source = c.model
-            kwargs.update(revision=c.revision, cache_dir=c.cache_dir, local_files_only=_offline())
+            kwargs.update(revision=c.revision, cache_dir=c.cache_dir, local_files_only=hub.offline())
         log.info("loading text-to-image model %s on %s (%s)", source, place.device, place.precision)
         try:
             pipe = AutoPipelineForText2Image.from_pretrained(source, **kwargs)
