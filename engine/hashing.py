@@ -1,4 +1,4 @@
-"""Content hashes of files, streamed (one place for every checksum the engine stores)."""
+"""SHA-256 checksums of stored files and of the bytes about to be stored (the two must agree)."""
 
 from __future__ import annotations
 
@@ -12,3 +12,7 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

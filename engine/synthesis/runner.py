@@ -14,7 +14,7 @@ from PIL import Image
 
 from engine.config import ConfigBase, require_choice, require_int
 from engine.errors import EngineError
-from engine.hashing import sha256_file
+from engine.hashing import sha256_bytes, sha256_file
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 from engine.project import Project
 from engine.synthesis.backend import RenderRequest, SynthesisBackend
@@ -25,7 +25,6 @@ from engine.synthesis.cache import (
     check_writable,
     encode_png,
     relative_path,
-    sha256_bytes,
     sweep_temp_files,
 )
 from engine.synthesis.items import CaptionItem, as_caption_items
