@@ -50,6 +50,11 @@ class LabelInfo:
     def from_dict(cls, d: dict[str, Any]) -> LabelInfo:
         return cls(list(d["names"]), list(d.get("prompt_names") or d["names"]), dict(d.get("parents") or {}))
 
+    @classmethod
+    def from_labelset(cls, labelset: Any) -> LabelInfo:
+        """The class order, prompt names and hierarchy of an `engine.labels.LabelSet`."""
+        return cls(list(labelset.names), list(labelset.prompt_names), dict(labelset.parents))
+
 
 def save_pretrained(
     model: T2IPAL,

@@ -78,4 +78,4 @@ def label_info(spec: str) -> Any:
     from engine.labels.labelset import LabelSet
 
     ls = LabelSet.resolve(spec)
-    return LabelInfo(ls.names, ls.prompt_names, ls.parents)
+    return LabelInfo.from_labelset(ls)

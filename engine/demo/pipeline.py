@@ -276,7 +276,7 @@ def run_demo(
         result.clip_quality = json.loads(quality_file.read_text())
     labelset = LabelSet.from_dict(world.demo_labelset_dict())
     names = list(labelset.names)
-    info = LabelInfo(names, list(labelset.prompt_names), labelset.parents)
+    info = LabelInfo.from_labelset(labelset)
     stages.say("setup: demo CLIP, label set, photo-style test set")
     with stages.stage("setup"):
         bcfg, result.random_clip = demo_backbone_cfg(project.root / "cache")

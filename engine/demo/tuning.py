@@ -61,7 +61,7 @@ def tune_demo(
     grid = grid or DEFAULT_GRID
     project = Project(Path(project_dir).resolve()).create()
     labelset = LabelSet.from_dict(world.demo_labelset_dict())
-    info = LabelInfo(list(labelset.names), list(labelset.prompt_names), labelset.parents)
+    info = LabelInfo.from_labelset(labelset)
     bcfg, random_init = demo_backbone_cfg(project.root / "cache")
     if random_init:
         log.warning("tuning on a random-init demo CLIP: the choice means nothing")

@@ -29,7 +29,7 @@ def training_set_from_project(project: Project, labelset: Any = None, *, source:
 
     labelset = labelset or load_project_labelset(project)
     names = list(labelset.names)
-    info = LabelInfo(names, list(labelset.prompt_names), dict(labelset.parents))
+    info = LabelInfo.from_labelset(labelset)
     db = project.open_db()
     try:
         captions = [c for c in CaptionStore(db).iter_captions(labelset.name, source=source) if c.labels]
