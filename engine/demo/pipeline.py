@@ -152,6 +152,38 @@ def demo_backbone_cfg(fallback_dir: Path | None = None) -> tuple[Any, bool]:
     return BackboneConfig(model_name=MODEL_NAME, pretrained=str(weights), tokenizer="demo-words"), random_init
 
 
+@dataclass
+class DemoSession:
+    """A project folder set up for the demo: the demo label set stored in its database, the demo CLIP loaded."""
+
+    project: Any
+    labelset: Any
+    info: Any  # engine.artifact.LabelInfo of the label set
+    backbone: Any
+    random_clip: bool  # True when the shipped demo CLIP was missing
+    db: Any
+    store: Any  # engine.captions.store.CaptionStore on `db`
+
+
+def open_demo_project(project_dir: str | Path) -> DemoSession:
+    """Create (or reopen) `project_dir`, store the demo label set and load the demo CLIP on the CPU."""
+    from engine.artifact import LabelInfo
+    from engine.captions.store import CaptionStore
+    from engine.clip.backbone import load_backbone
+    from engine.demo import world
+    from engine.labels.labelset import LabelSet
+    from engine.project import Project
+
+    project = Project(Path(project_dir).resolve()).create()
+    labelset = LabelSet.from_dict(world.demo_labelset_dict())
+    bcfg, random_clip = demo_backbone_cfg(project.root / "cache")
+    backbone = load_backbone(bcfg, device="cpu", precision="fp32")
+    db = project.open_db()
+    store = CaptionStore(db)
+    store.add_labelset(labelset)
+    return DemoSession(project, labelset, LabelInfo.from_labelset(labelset), backbone, random_clip, db, store)
+
+
 def _write_split(folder: Path, split: str, n: int) -> tuple[list[str], np.ndarray]:
     """Items 0..n-1 of a world split as PNG files (existing files are kept) and their labels (N, C)."""
     from engine.demo import world
@@ -253,39 +285,29 @@ def run_demo(
     cancel: CancelToken | None = None,
 ) -> DemoResult:
     """Label set and captions -> renderer -> training -> ONNX export -> tagging into SQLite -> mAP from the DB."""
-    from engine.artifact import LabelInfo
-    from engine.captions.store import CaptionStore
-    from engine.clip.backbone import load_backbone
     from engine.clip.model import ModelConfig
-    from engine.demo import world
     from engine.demo.pretrain import DEFAULT_OUT
     from engine.evaluation.metrics import mean_average_precision
     from engine.export.onnx_export import export_onnx
-    from engine.labels.labelset import LabelSet
-    from engine.project import Project
     from engine.tagging.runner import TagConfig, tag_folders
     from engine.training.job import train_model
     from engine.training.trainer import TrainConfig
 
     cfg = cfg or DemoConfig()
-    project = Project(Path(project_dir).resolve()).create()
     stages = _Stages(progress)
-    result = DemoResult(str(project.root), config=cfg.to_dict())
+    result = DemoResult(str(Path(project_dir).resolve()), config=cfg.to_dict())
     quality_file = DEFAULT_OUT / "quality.json"
     if quality_file.exists():
         result.clip_quality = json.loads(quality_file.read_text())
-    labelset = LabelSet.from_dict(world.demo_labelset_dict())
-    names = list(labelset.names)
-    info = LabelInfo.from_labelset(labelset)
     stages.say("setup: demo CLIP, label set, photo-style test set")
     with stages.stage("setup"):
-        bcfg, result.random_clip = demo_backbone_cfg(project.root / "cache")
-        backbone = load_backbone(bcfg, device="cpu", precision="fp32")
-        db = project.open_db()
-        store = CaptionStore(db)
-        store.add_labelset(labelset)
+        demo = open_demo_project(project_dir)
+        project, labelset, info, backbone, db, store = (demo.project, demo.labelset, demo.info, demo.backbone,
+                                                        demo.db, demo.store)
+        result.random_clip = demo.random_clip
         labelset.save(project.labelset_path)  # the app's Labels panel shows the project's label set
         test_paths, truth = write_test_set(project.root / "test-photos", cfg.n_test)
+    names = list(labelset.names)
     result.test_images = len(test_paths)
     train_base = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, lambda_img=cfg.lambda_img,
                              heldout_fraction=0.15)

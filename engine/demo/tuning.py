@@ -47,36 +47,24 @@ def tune_demo(
     cancel: CancelToken | None = None,
 ) -> TuneResult:
     """Train T2I-PAL at every grid point on one caption set; score each on the held-out synthetic renders."""
-    from engine.artifact import LabelInfo
-    from engine.captions.store import CaptionStore
-    from engine.clip.backbone import load_backbone
     from engine.clip.model import ModelConfig
-    from engine.demo import world
-    from engine.demo.pipeline import demo_backbone_cfg, seed_dataset
-    from engine.labels.labelset import LabelSet
-    from engine.project import Project
+    from engine.demo.pipeline import open_demo_project, seed_dataset
     from engine.training.job import train_model
     from engine.training.trainer import TrainConfig
 
     grid = grid or DEFAULT_GRID
-    project = Project(Path(project_dir).resolve()).create()
-    labelset = LabelSet.from_dict(world.demo_labelset_dict())
-    info = LabelInfo.from_labelset(labelset)
-    bcfg, random_init = demo_backbone_cfg(project.root / "cache")
-    if random_init:
+    demo = open_demo_project(project_dir)
+    if demo.random_clip:
         log.warning("tuning on a random-init demo CLIP: the choice means nothing")
-    backbone = load_backbone(bcfg, device="cpu", precision="fp32")
-    db = project.open_db()
-    store = CaptionStore(db)
-    store.add_labelset(labelset)
-    dataset = seed_dataset(project, db, store, labelset, info, seed, n_captions, cancel)
+    project, backbone, db = demo.project, demo.backbone, demo.db
+    dataset = seed_dataset(project, db, demo.store, demo.labelset, demo.info, seed, n_captions, cancel)
     points = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     reporter = ProgressReporter(progress, "tuning", len(points))
     result = TuneResult()
     for i, point in enumerate(points):
         check_cancel(cancel)
         cfg = TrainConfig(heldout_fraction=0.15, seed=seed, **point)
-        run = train_model(dataset, project.models_dir / f"tune-{i}", backbone_cfg=bcfg,
+        run = train_model(dataset, project.models_dir / f"tune-{i}", backbone_cfg=backbone.cfg,
                           model_cfg=ModelConfig(n_ctx=n_ctx), train_cfg=cfg, cache_dir=project.feature_cache_dir,
                           backbone=backbone, cancel=cancel)
         result.rows.append({**point, "heldout_map": float(run.heldout_map or 0.0)})
