@@ -30,18 +30,13 @@ class TrainingOptions:
     extra_train: dict[str, Any] = field(default_factory=dict)
 
 
-def load_labelset(project: Project):  # noqa: ANN201
-    from engine.training.project_data import load_project_labelset
-
-    return load_project_labelset(project)
-
-
 def run_synthesis(project: Project, opts: SynthesisOptions, *, progress=None, cancel=None):  # noqa: ANN001, ANN201
     from engine.captions.store import CaptionStore
     from engine.errors import InputError
     from engine.synthesis import SynthesisConfig, create_backend, synthesize
+    from engine.training.project_data import load_project_labelset
 
-    labelset = load_labelset(project)
+    labelset = load_project_labelset(project)
     db = project.open_db()
     try:
         items = [{"text": c.text, "labels": list(c.labels), "id": c.id}
@@ -70,20 +65,14 @@ def synthetic_records(project: Project) -> list[Any]:
         db.conn.close()
 
 
-def training_set(project: Project):  # noqa: ANN201
-    """Captions (text branch) and synthetic images (image branch) of the project as a TrainingSet."""
-    from engine.training.project_data import training_set_from_project
-
-    return training_set_from_project(project)
-
-
 def run_training(project: Project, opts: TrainingOptions, *, progress=None, cancel=None):  # noqa: ANN001, ANN201
     from engine.clip.backbone import BackboneConfig
     from engine.clip.model import ModelConfig
     from engine.training.job import train_model
+    from engine.training.project_data import training_set_from_project
     from engine.training.trainer import TrainConfig
 
-    dataset = training_set(project)
+    dataset = training_set_from_project(project)
     backbone_cfg = BackboneConfig(model_name=opts.clip_model, pretrained=opts.pretrained or None, **opts.extra_backbone)
     train_cfg = TrainConfig(epochs=opts.epochs, **opts.extra_train)
     model_cfg = ModelConfig(variant=opts.variant)

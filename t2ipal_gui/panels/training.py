@@ -186,9 +186,9 @@ class TrainingPanel(Panel):
 
 
 def _label_names(project) -> list[str]:  # noqa: ANN001
-    from t2ipal_gui.jobs import load_labelset
+    from engine.training.project_data import load_project_labelset
 
     try:
-        return list(load_labelset(project).names)
+        return list(load_project_labelset(project).names)
     except Exception:  # noqa: BLE001
         return []
