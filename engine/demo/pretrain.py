@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 import logging
@@ -10,6 +12,7 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +133,12 @@ def world_fingerprint() -> str:
 
 
 # ---- corpus --------------------------------------------------------------------------------------------------
+def _corpus_scene(index: int, seed: int) -> tuple[world.Scene, np.random.Generator]:
+    """Scene `index` of the pretraining corpus and its generator, positioned for the captions and the render."""
+    rng = world.split_rng("pretrain", index, seed)
+    return world.sample_scene(rng, world.corpus_style(rng)), rng
+
+
 def _corpus_chunk(args: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     start, stop, seed, k = args
     n = stop - start
@@ -137,8 +146,7 @@ def _corpus_chunk(args: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarr
     labels = np.empty((n, world.NUM_CLASSES), np.float32)
     captions: list[str] = []
     for j in range(n):
-        rng = world.split_rng("pretrain", start + j, seed)
-        scene = world.sample_scene(rng, world.corpus_style(rng))
+        scene, rng = _corpus_scene(start + j, seed)
         captions.extend(world.make_caption(scene, rng) for _ in range(k))
         images[j] = np.asarray(world.render_scene(scene, rng))
         labels[j] = scene.labels
@@ -355,13 +363,20 @@ def _optimizer(cfg: PretrainConfig, modules: dict[str, Any], lr: float) -> Any:
                               {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=lr)
 
 
-def _train_stage(stage: _Stage, cfg: PretrainConfig, modules: dict[str, Any], corpus: _Corpus, *,
+def _train_stage(stage: _Stage, cfg: PretrainConfig, modules: dict[str, Any], corpus_for: Callable[[], _Corpus], *,
                  reporter: ProgressReporter, val_fn: Any, step_offset: int,
                  cancel: CancelToken | None) -> tuple[int, dict[str, float], dict[str, Any]]:
-    """Train one stage from its last checkpoint to `stage.steps`; returns (resumed_from, loss EMA, history)."""
+    """Train one stage from its last checkpoint to `stage.steps`; returns (resumed_from, loss EMA, history).
+
+    `corpus_for` builds the stage's data; a stage that already finished never calls it.
+    """
     import torch
     import torch.nn.functional as F
 
+    if stage.shared_head:
+        modules["head_txt"] = modules["head_img"]
+    elif modules["head_txt"] is modules["head_img"]:  # a shared head splits: the text tower's starts as a copy
+        modules["head_txt"] = copy.deepcopy(modules["head_img"])
     model, head_img, head_txt = modules["model"], modules["head_img"], modules["head_txt"]
     model.logit_scale.data.fill_(math.log(stage.scale))
     opt = _optimizer(cfg, modules, stage.lr)
@@ -379,13 +394,14 @@ def _train_stage(stage: _Stage, cfg: PretrainConfig, modules: dict[str, Any], co
     cpu0 = time.process_time() - float(history["cpu_seconds"])
     mean = torch.tensor((0.48145466, 0.4578275, 0.40821073)).view(1, 3, 1, 1)
     std = torch.tensor((0.26862954, 0.26130258, 0.27577711)).view(1, 3, 1, 1)
-    n = len(corpus.images)
+    corpus = corpus_for() if step < stage.steps else None
+    n = len(corpus.images) if corpus is not None else 0
     per_epoch = n // cfg.batch_size
     # stage 1 keeps the draws of the single-stage recipe it grew from (its cached checkpoints stay valid)
     order_key, aug_key = ([cfg.seed], [cfg.seed, 7]) if stage.stream == 0 else \
         ([cfg.seed, stage.stream], [cfg.seed, 7 + stage.stream])
     model.train()
-    while step < stage.steps:
+    while corpus is not None and step < stage.steps:
         check_cancel(cancel)
         epoch, pos = divmod(step, per_epoch)
         order = np.random.default_rng([*order_key, epoch]).permutation(n)
@@ -441,8 +457,7 @@ def _refine_captions(cfg: PretrainConfig, image_labels: np.ndarray) -> tuple[lis
     captions: list[str] = []
     labels = np.empty((len(image_labels), cfg.captions_per_image, world.NUM_CLASSES), np.float32)
     for i in range(len(image_labels)):
-        rng = world.split_rng("pretrain", i, cfg.seed)
-        scene = world.sample_scene(rng, world.corpus_style(rng))  # the same draws as the corpus renderer
+        scene, _ = _corpus_scene(i, cfg.seed)
         if not np.array_equal(scene.labels, image_labels[i]):
             raise ArtifactError(f"corpus item {i} no longer matches its scene; delete {cfg.work_dir} and re-run")
         crng = np.random.default_rng([cfg.seed, 11, i])
@@ -480,14 +495,21 @@ def pretrain_demo_clip(
     tokenizer = DemoTokenizer(context_length=int(model_config()["text_cfg"]["context_length"]))
     k = cfg.captions_per_image
     labels_t = torch.from_numpy(labels)
-    corpus = _Corpus(images, labels_t, tokenizer(captions).view(len(images), k, -1),
-                     labels_t[:, None, :].expand(-1, k, -1))
+
+    def corpus_for(stage: _Stage) -> _Corpus:
+        if stage.stream == 0:  # stage 1: the corpus captions, each naming every object of its image
+            return _Corpus(images, labels_t, tokenizer(captions).view(len(images), k, -1),
+                           labels_t[:, None, :].expand(-1, k, -1))
+        refine_caps, refine_labels = _refine_captions(cfg, labels)
+        return _Corpus(images, labels_t, tokenizer(refine_caps).view(len(images), k, -1),
+                       torch.from_numpy(refine_labels))
+
     model = create_demo_model(cfg.seed)
     dim = int(model.text_projection.shape[1])
     torch.manual_seed(cfg.seed + 1)
-    head_img = torch.nn.Linear(dim, world.NUM_CLASSES)
-    head_txt = head_img if cfg.aux_shared_head else torch.nn.Linear(dim, world.NUM_CLASSES)
-    modules = {"model": model, "head_img": head_img, "head_txt": head_txt}
+    # one head per tower; a stage with a shared head uses the image tower's for both (see _train_stage)
+    modules = {"model": model, "head_img": torch.nn.Linear(dim, world.NUM_CLASSES),
+               "head_txt": torch.nn.Linear(dim, world.NUM_CLASSES)}
     val_fn = _val_probe(cfg, tokenizer) if cfg.val_every else None
     stages = _stages(cfg, work)
     reporter = ProgressReporter(progress, "pretrain", total=sum(s.steps for s in stages))
@@ -495,14 +517,8 @@ def pretrain_demo_clip(
     resumed_from, curve, cpu_s, offset = 0, [], 0.0, 0
     ema: dict[str, float] = {}
     for stage in stages:
-        if stage.stream != 0:
-            refine_caps, refine_labels = _refine_captions(cfg, labels)
-            corpus = _Corpus(images, labels_t, tokenizer(refine_caps).view(len(images), k, -1),
-                             torch.from_numpy(refine_labels))
-            if stage.shared_head:
-                modules["head_txt"] = modules["head_img"]
-        start, ema, history = _train_stage(stage, cfg, modules, corpus, reporter=reporter, val_fn=val_fn,
-                                           step_offset=offset, cancel=cancel)
+        start, ema, history = _train_stage(stage, cfg, modules, functools.partial(corpus_for, stage),
+                                           reporter=reporter, val_fn=val_fn, step_offset=offset, cancel=cancel)
         if start:  # the global step this run picked up from (stage 2 resumes only after stage 1 finished)
             resumed_from = offset + start
         curve.extend(history["val_curve"])

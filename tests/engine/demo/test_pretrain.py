@@ -78,3 +78,16 @@ def test_partial_scene_keeps_a_non_empty_proper_subset() -> None:
             assert 1 <= len(part.objects) < len(scene.objects)
             assert set(part.objects) <= set(scene.objects)
     assert all(world.partial_scene(s, rng, 0.0) is s for s in scenes)
+
+
+def test_a_head_shared_in_stage_one_splits_when_stage_two_does_not_share(tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    cfg = _cfg(tmp_path, "d").replace(aux_shared_head=True, refine_shared_head=False)
+    pretrain_demo_clip(cfg)
+    work = Path(cfg.work_dir) / cfg.stage1_key()
+    with safe_open(str(work / "checkpoint.safetensors"), "pt") as f:
+        assert not any(k.startswith("head_txt.") for k in f.keys())  # noqa: SIM118 - stored once, as head_img
+    with safe_open(str(work / f"refine-{cfg.training_key()}" / "checkpoint.safetensors"), "pt") as f:
+        img, txt = f.get_tensor("head_img.weight"), f.get_tensor("head_txt.weight")
+    assert not (img == txt).all()  # the text tower's head trained on its own in stage 2
