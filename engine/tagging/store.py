@@ -16,6 +16,7 @@ import sqlite_utils
 from engine.db import open_db, register_migrations, transaction
 from engine.errors import InputError, StorageError
 from engine.export.metadata import ModelMetadata
+from engine.tagging.filters import TagFilter
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +348,75 @@ class TagStore:
                   AND (t.source != 'auto' OR ? IS NULL OR t.score >= ?)
                   ORDER BY i.path, t.label"""
         yield from self.db.execute(sql, [min_score, min_score])
+
+    # --- filtered views (Browse) -----------------------------------------------------------------
+    def _in_force_sql(self, flt: TagFilter) -> tuple[str, list[object]]:
+        """SELECT image_id, label, score, source of the tags in force under the filter's thresholds."""
+        params: list[object] = []
+        case = "?"
+        if flt.per_label:
+            whens = []
+            for label, value in flt.per_label.items():
+                whens.append("WHEN ? THEN ?")
+                params += [label, value]
+            case = f"CASE t.label {' '.join(whens)} ELSE ? END"
+        params.append(flt.threshold)
+        sql = (
+            f"SELECT t.image_id, t.label, t.score, t.source FROM {TAGS} t JOIN {IMAGES} i ON i.id = t.image_id "
+            f"WHERE i.status = 'done' AND (t.source IN ('confirmed', 'manual') "
+            f"OR (t.source = 'auto' AND t.score >= {case}))"
+        )
+        return sql, params
+
+    def labels_in_use(self) -> list[str]:
+        """The database's label set plus any label a person added by hand."""
+        known = self.label_set() or []
+        extra = [r[0] for r in self.db.execute(f"SELECT DISTINCT label FROM {TAGS}")]
+        return sorted(set(known) | set(extra))
+
+    def label_counts(self, flt: TagFilter) -> dict[str, int]:
+        """Photos per label under the filter's thresholds."""
+        sql, params = self._in_force_sql(flt)
+        return dict(self.db.execute(f"SELECT label, COUNT(*) FROM ({sql}) GROUP BY label", params).fetchall())
+
+    def matching_paths(self, flt: TagFilter, *, limit: int = 5000, offset: int = 0) -> list[str]:
+        """Paths of tagged photos that match the filter, in path order."""
+        sql, params = self._in_force_sql(flt)
+        where = "i.status = 'done'"
+        if not flt.labels:
+            params = []
+        else:
+            marks = ",".join("?" * len(flt.labels))
+            sub = f"SELECT image_id FROM ({sql}) WHERE label IN ({marks})"
+            params = params + list(flt.labels)
+            if flt.mode == "all":
+                sub += f" GROUP BY image_id HAVING COUNT(DISTINCT label) = {len(flt.labels)}"
+            where += f" AND i.id IN ({sub})"
+        rows = self.db.execute(
+            f"SELECT i.path, i.path_bytes FROM {IMAGES} i WHERE {where} ORDER BY i.path "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}",
+            params,
+        )
+        return [real_path(p, raw) for p, raw in rows]
+
+    def restore_tag(self, path: str, label: str, state: tuple[float | None, str] | None) -> None:
+        """Put one tag back as it was (`None`: no tag row), e.g. to undo a human decision."""
+        text = path_key(path)[0]
+        row = self.db.execute(f"SELECT id FROM {IMAGES} WHERE path = ?", [text]).fetchone()
+        if row is None:
+            raise InputError(f"{path} is not in the database")
+        with transaction(self.db):
+            if state is None:
+                self.db.execute(f"DELETE FROM {TAGS} WHERE image_id = ? AND label = ?", [row[0], label])
+            else:
+                score, source = state
+                self.db.execute(
+                    f"""INSERT INTO {TAGS}(image_id, label, score, source, model_id, run_id, updated)
+                        VALUES (?, ?, ?, ?, NULL, NULL, ?)
+                        ON CONFLICT(image_id, label) DO UPDATE SET source = excluded.source,
+                            score = excluded.score, updated = excluded.updated""",
+                    [row[0], label, score, source, _now()],
+                )
 
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -1,0 +1,78 @@
+"""The project API: the one door both front ends (GUI and CLI) use; plain functions over a `Project`."""
+
+from __future__ import annotations
+
+from engine.api.captions import (
+    add_captions,
+    caption_stats,
+    generate_captions,
+    import_captions,
+    list_captions,
+)
+from engine.api.models import (
+    ModelStatus,
+    explain,
+    export,
+    exported_model,
+    model_status,
+    train,
+)
+from engine.api.projects import (
+    create_project,
+    load_labels,
+    open_project,
+    resolve_labels,
+    save_labels,
+)
+from engine.api.review import (
+    Decision,
+    decide,
+    export_tags,
+    image_tags,
+    label_counts,
+    matching_images,
+    query,
+    tag_labels,
+    tagged_count,
+    undo,
+)
+from engine.api.synthesis import delete_synthetic, filter_synthetic, synthesize, synthetic_images, synthetic_path
+from engine.api.tagging import tag, tag_with_model
+from engine.tagging.filters import TagFilter
+
+__all__ = [
+    "Decision",
+    "ModelStatus",
+    "TagFilter",
+    "add_captions",
+    "caption_stats",
+    "create_project",
+    "decide",
+    "delete_synthetic",
+    "explain",
+    "export",
+    "exported_model",
+    "export_tags",
+    "filter_synthetic",
+    "generate_captions",
+    "image_tags",
+    "import_captions",
+    "label_counts",
+    "list_captions",
+    "load_labels",
+    "matching_images",
+    "model_status",
+    "open_project",
+    "query",
+    "resolve_labels",
+    "save_labels",
+    "synthesize",
+    "synthetic_images",
+    "synthetic_path",
+    "tag",
+    "tag_labels",
+    "tag_with_model",
+    "tagged_count",
+    "train",
+    "undo",
+]

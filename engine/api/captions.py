@@ -1,0 +1,99 @@
+"""Captions of the project's label set: import, generate, add by hand, list and count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine.api.projects import load_labels
+from engine.progress import CancelToken, ProgressCallback
+from engine.project import Project
+
+
+def import_captions(
+    project: Project,
+    file: str | Path,
+    *,
+    fmt: str = "auto",
+    source: str | None = None,
+    max_per_image: int | None = None,
+    min_count: int = 50,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Import a caption file into the project (all or nothing); returns the store's ImportResult."""
+    from engine.captions.store import CaptionStore
+
+    labels = load_labels(project)
+    with project.db() as db:
+        store = CaptionStore(db)
+        store.add_labelset(labels)
+        return store.import_file(file, fmt, labels, source=source, max_per_image=max_per_image,
+                                 min_count=min_count, progress=progress, cancel=cancel)
+
+
+def add_captions(project: Project, texts: list[str], *, source: str = "typed") -> int:
+    """Add captions written by the user; returns how many were new and mention a label."""
+    from engine.captions.store import CaptionStore
+
+    labels = load_labels(project)
+    with project.db() as db:
+        store = CaptionStore(db)
+        store.add_labelset(labels)
+        return store.add_captions(labels, texts, source=source)
+
+
+def generate_captions(
+    project: Project,
+    *,
+    target: int = 100,
+    seed: int = 0,
+    max_labels: int = 4,
+    model: str | None = None,
+    device: str = "cpu",
+    store: bool = True,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[list[Any], int]:
+    """Write captions for labels with fewer than `target`; (captions, how many were added to the project)."""
+    from engine.captions.store import CaptionStore
+
+    labels = load_labels(project)
+    with project.db() as db:
+        existing = CaptionStore(db).label_counts(labels)
+    if model:
+        from engine.captions.generate_llm import generate_with_model
+
+        caps = generate_with_model(labels, model, target, seed, existing, max_labels=max_labels, device=device,
+                                   progress=progress, cancel=cancel)
+        source = f"generated:model:{Path(model).name}"
+    else:
+        from engine.captions.generate import generate_captions as from_templates
+
+        caps = from_templates(labels, target, seed, existing, max_labels=max_labels)
+        source = f"generated:template:seed{seed}"
+    if not store:
+        return caps, 0
+    with project.db() as db:
+        added = CaptionStore(db).add_captions(labels, caps, source=source)
+    return caps, added
+
+
+def list_captions(project: Project) -> list[Any]:
+    """The project's captions for its label set, in the order they were added."""
+    from engine.captions.store import CaptionStore
+
+    labels = load_labels(project)
+    with project.db() as db:
+        return list(CaptionStore(db).iter_captions(labels.name))
+
+
+def caption_stats(project: Project, *, min_count: int = 50) -> Any:
+    """Captions per label, frequent pairs and thin labels (the store's CaptionStats)."""
+    from engine.captions.store import CaptionStore
+
+    labels = load_labels(project)
+    with project.db() as db:
+        store = CaptionStore(db)
+        store.add_labelset(labels)
+        return store.stats(labels, min_count=min_count)

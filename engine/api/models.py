@@ -1,0 +1,175 @@
+"""The project's model: train it, export it to ONNX, say what the project has, and explain a tag."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.api.projects import load_labels
+from engine.errors import InputError
+from engine.progress import CancelToken, ProgressCallback
+from engine.project import ModelRecord, Project
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """What a front end shows about the project's model."""
+
+    record: ModelRecord
+    project_labels: tuple[str, ...] = ()
+    summary: dict[str, Any] = field(default_factory=dict)  # the trained folder's summary (variant, held-out mAP)
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def trained(self) -> bool:
+        return self.record.trained
+
+    @property
+    def exported(self) -> bool:
+        return self.record.exported and self.record.onnx_sha256 != ""
+
+    @property
+    def labels_match(self) -> bool:
+        """False when the label set was edited after the model was trained (retrain to use the new labels)."""
+        return not self.record.labels or tuple(self.record.labels) == self.project_labels
+
+    def describe(self) -> str:
+        if not self.trained:
+            return "No model trained yet."
+        variant = self.summary.get("variant", "model")
+        held = self.summary.get("heldout_map")
+        text = f"Trained {variant}" + (f", held-out mAP {held:.1f}" if isinstance(held, (int, float)) else "")
+        text += "; exported for tagging." if self.exported else "; not exported yet."
+        if not self.labels_match:
+            text += " The label set changed since training: retrain to use the new labels."
+        return text
+
+
+def _adopt_canonical(project: Project, record: ModelRecord) -> ModelRecord:
+    """Projects made before models were recorded: adopt their own canonical model folder / ONNX file."""
+    fields: dict[str, Any] = {}
+    if record.model_dir is None and (project.model_dir / "config.json").is_file():
+        fields["model_dir"] = project.model_dir
+        labels = json.loads((project.model_dir / "labels.json").read_text(encoding="utf-8"))
+        fields["labels"] = labels.get("names") or [lab["name"] for lab in labels.get("labels", [])]
+    if record.onnx_path is None and project.onnx_path.is_file():
+        from engine.hashing import sha256_file
+
+        fields["onnx_path"] = project.onnx_path
+        fields["onnx_sha256"] = sha256_file(project.onnx_path)
+    return project.record_model(**fields) if fields else record
+
+
+def model_status(project: Project) -> ModelStatus:
+    """The project's current model (never another project's), its summary and per-label thresholds."""
+    record = _adopt_canonical(project, project.model_record())
+    try:
+        project_labels = tuple(load_labels(project).names)
+    except InputError:
+        project_labels = ()
+    summary: dict[str, Any] = {}
+    thresholds: dict[str, float] = {}
+    if record.trained and record.model_dir is not None:
+        config = json.loads((record.model_dir / "config.json").read_text(encoding="utf-8"))
+        summary = dict(config.get("summary") or {})
+        thresholds = dict(zip(record.labels, config.get("thresholds", []), strict=False))
+    return ModelStatus(record, project_labels, summary, thresholds)
+
+
+def train(
+    project: Project,
+    *,
+    backbone: Any = None,
+    model: Any = None,
+    train: Any = None,
+    device: str = "auto",
+    precision: str = "auto",
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Train the project's model on its captions and synthetic images; it becomes the project's current model.
+
+    `backbone`, `model` and `train` are `BackboneConfig`, `ModelConfig` and `TrainConfig` (defaults when None).
+    The inputs are checked before torch is imported; a training that stops early resumes on the next call.
+    """
+    from engine.clip.config import BackboneConfig, ModelConfig
+    from engine.training.config import TrainConfig
+    from engine.training.project_data import training_set_from_project
+
+    labels = load_labels(project)
+    dataset = training_set_from_project(project, labels)
+    from engine.training.job import train_model  # imports torch
+
+    result = train_model(dataset, project.model_dir, backbone_cfg=backbone or BackboneConfig(),
+                         model_cfg=model or ModelConfig(), train_cfg=train or TrainConfig(),
+                         cache_dir=project.feature_cache_dir, device=device, precision=precision,
+                         progress=progress, cancel=cancel)
+    project.record_model(model_dir=project.model_dir, labels=list(labels.names), onnx_path=None, onnx_sha256="")
+    return result
+
+
+def export(
+    project: Project,
+    *,
+    device: str = "cpu",
+    opset: int = 17,
+    tolerance: float | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Export the project's trained model to its ONNX file (parity-checked); the Tagging step then uses it."""
+    status = model_status(project)
+    if not status.trained or status.record.model_dir is None:
+        raise InputError(f"project {project.root} has no trained model yet; train one first (`t2ipal train "
+                         f"--project {project.root}` or the Training panel)")
+    from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
+    from engine.hashing import sha256_file
+
+    project.exports_dir.mkdir(parents=True, exist_ok=True)
+    result = export_onnx(status.record.model_dir, project.onnx_path, device=device, opset=opset,
+                         tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
+                         progress=progress, cancel=cancel)
+    project.record_model(onnx_path=project.onnx_path, onnx_sha256=sha256_file(project.onnx_path),
+                         labels=list(result.metadata.labels))
+    return result
+
+
+def exported_model(project: Project) -> Path:
+    """The project's exported ONNX file; a clear error when there is none or it no longer matches the record."""
+    from engine.hashing import sha256_file
+
+    status = model_status(project)
+    record = status.record
+    if not status.exported or record.onnx_path is None:
+        hint = "export it (`t2ipal export --project P` or Training → Export)" if status.trained else "train one first"
+        raise InputError(f"project {project.root} has no exported model; {hint}")
+    if sha256_file(record.onnx_path) != record.onnx_sha256:
+        raise InputError(f"{record.onnx_path} changed since it was exported; export the model again")
+    return record.onnx_path
+
+
+@functools.lru_cache(maxsize=2)
+def _session(path: str, checksum: str) -> Any:
+    from engine.tagging.onnx_session import TaggerSession
+
+    return TaggerSession(path, provider="cpu")
+
+
+def explain(project: Project, image: str | Path, label: str) -> Any:
+    """Where in `image` the project's model sees `label`: an (h, w) float32 map scaled to [0, 1]."""
+    import numpy as np
+
+    from engine.tagging.decode import decode_file
+
+    path = exported_model(project)
+    session = _session(str(path), model_status(project).record.onnx_sha256)
+    labels = list(session.metadata.labels)
+    if label not in labels:
+        raise InputError(f"the project's model has no label {label!r}; its labels: {', '.join(labels[:20])}")
+    decoded = decode_file(str(image), session.metadata.preprocess)
+    _scores, heatmaps = session.scores_and_heatmaps(decoded.array[None].astype(np.float32))
+    heat = heatmaps[0, labels.index(label)].astype(np.float32)
+    return (heat - heat.min()) / max(float(heat.max() - heat.min()), 1e-6)

@@ -1,0 +1,59 @@
+"""Tag photo folders into the project's database with the project's own exported model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine.api.models import exported_model, model_status
+from engine.errors import InputError
+from engine.progress import CancelToken, ProgressCallback
+from engine.project import Project
+
+
+def check_labels_before_tagging(project: Project) -> None:
+    """Refuse, before any file is read, a model whose labels differ from the project's or its tag database's."""
+    from engine.tagging.store import TagStore
+
+    status = model_status(project)
+    if not status.labels_match:
+        raise InputError("the label set changed since the model was trained; retrain and export before tagging")
+    with TagStore(project.open_db()) as store:
+        store.check_labels(status.record.labels, model=f"the model of project {project.root}")
+
+
+def tag(
+    project: Project,
+    folders: Sequence[str | Path],
+    config: Any = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Tag `folders` with the project's exported model into the project database (resumable, incremental).
+
+    `config` is an `engine.tagging.runner.TagConfig`.
+    """
+    from engine.tagging.runner import tag_folders
+
+    if not folders:
+        raise InputError("add at least one folder to tag")
+    model = exported_model(project)
+    check_labels_before_tagging(project)
+    return tag_folders(list(folders), model, project.db_path, config, progress=progress, cancel=cancel)
+
+
+def tag_with_model(
+    model: str | Path,
+    db: str | Path,
+    folders: Sequence[str | Path],
+    config: Any = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Tag `folders` with any exported ONNX model into any tag database (no project needed)."""
+    from engine.tagging.runner import tag_folders
+
+    return tag_folders(list(folders), model, db, config, progress=progress, cancel=cancel)
