@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.api.captions import (
     add_captions,
     caption_stats,
+    count_captions,
     generate_captions,
     import_captions,
     list_captions,
@@ -13,9 +14,11 @@ from engine.api.models import (
     ModelStatus,
     explain,
     export,
+    export_folder,
     exported_model,
     model_status,
     train,
+    train_from_files,
 )
 from engine.api.projects import (
     create_project,
@@ -46,11 +49,13 @@ __all__ = [
     "TagFilter",
     "add_captions",
     "caption_stats",
+    "count_captions",
     "create_project",
     "decide",
     "delete_synthetic",
     "explain",
     "export",
+    "export_folder",
     "exported_model",
     "export_tags",
     "filter_synthetic",
@@ -74,5 +79,6 @@ __all__ = [
     "tag_with_model",
     "tagged_count",
     "train",
+    "train_from_files",
     "undo",
 ]

@@ -32,15 +32,21 @@ def import_captions(
                                  min_count=min_count, progress=progress, cancel=cancel)
 
 
-def add_captions(project: Project, texts: list[str], *, source: str = "typed") -> int:
-    """Add captions written by the user; returns how many were new and mention a label."""
+def add_captions(project: Project, captions: list[Any], *, source: str = "typed") -> int:
+    """Add captions: plain strings are labelled by the noun filter, `{text, labels}` dicts keep their labels.
+
+    Returns how many were new and mention a label of the project.
+    """
+    from engine.captions.generate import GeneratedCaption
     from engine.captions.store import CaptionStore
 
     labels = load_labels(project)
+    items = [GeneratedCaption(c["text"], c["labels"]) if isinstance(c, dict) and c.get("labels")
+             else (c["text"] if isinstance(c, dict) else c) for c in captions]
     with project.db() as db:
         store = CaptionStore(db)
         store.add_labelset(labels)
-        return store.add_captions(labels, texts, source=source)
+        return store.add_captions(labels, items, source=source)
 
 
 def generate_captions(
@@ -97,3 +103,12 @@ def caption_stats(project: Project, *, min_count: int = 50) -> Any:
         store = CaptionStore(db)
         store.add_labelset(labels)
         return store.stats(labels, min_count=min_count)
+
+
+def count_captions(project: Project) -> int:
+    """How many captions the project's label set has."""
+    from engine.captions.store import CaptionStore
+
+    labels = load_labels(project)
+    with project.db() as db:
+        return CaptionStore(db).count(labels.name)

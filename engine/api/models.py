@@ -173,3 +173,52 @@ def explain(project: Project, image: str | Path, label: str) -> Any:
     _scores, heatmaps = session.scores_and_heatmaps(decoded.array[None].astype(np.float32))
     heat = heatmaps[0, labels.index(label)].astype(np.float32)
     return (heat - heat.min()) / max(float(heat.max() - heat.min()), 1e-6)
+
+
+def train_from_files(
+    labels: Any,
+    out: str | Path,
+    *,
+    captions_csv: str | Path | None = None,
+    images_csv: str | Path | None = None,
+    cache: str | Path | None = None,
+    backbone: Any = None,
+    model: Any = None,
+    train: Any = None,
+    device: str = "auto",
+    precision: str = "auto",
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Train a model folder `out` from CSV files (no project): captions.csv and/or images.csv with labels."""
+    from engine.clip.config import BackboneConfig, ModelConfig
+    from engine.training.config import TrainConfig
+    from engine.training.dataset import from_csv
+
+    if not (captions_csv or images_csv):
+        raise InputError("give captions (--captions captions.csv) and/or synthetic images (--images images.csv)")
+    dataset = from_csv(labels, captions_csv, images_csv)
+    out = Path(out)
+    from engine.training.job import train_model  # imports torch
+
+    return train_model(dataset, out, backbone_cfg=backbone or BackboneConfig(), model_cfg=model or ModelConfig(),
+                       train_cfg=train or TrainConfig(), cache_dir=Path(cache) if cache else out.parent / ".feature-cache",
+                       device=device, precision=precision, progress=progress, cancel=cancel)
+
+
+def export_folder(
+    model_dir: str | Path,
+    out: str | Path,
+    *,
+    device: str = "cpu",
+    opset: int = 17,
+    tolerance: float | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Export any trained model folder to an ONNX file (no project)."""
+    from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
+
+    return export_onnx(model_dir, out, device=device, opset=opset,
+                       tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
+                       progress=progress, cancel=cancel)

@@ -67,7 +67,8 @@ def filter_synthetic(
     from engine.clip.backbone import load_backbone
     from engine.device import resolve
     from engine.synthesis import Manifest
-    from engine.synthesis.quality import QualityConfig, filter_synthetic as run_filter
+    from engine.synthesis.quality import QualityConfig
+    from engine.synthesis.quality import filter_synthetic as run_filter
 
     place = resolve(device, precision)
     clip = load_backbone(backbone, device=place.device, precision=place.precision)

@@ -7,15 +7,16 @@ import json
 import sys
 from pathlib import Path
 
+from engine.cli.project_args import add_labels_arg, add_project_arg, project_from_args
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("captions", help="import, generate and count the captions a project trains on")
     sub = parser.add_subparsers(dest="captions_command", metavar="ACTION", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--project", "-p", default=".", help="project folder (default: current folder)")
-        p.add_argument("--labels", "-l", required=True,
-                       help="label set: a .json/.yaml file, a set stored in the project, or a bundled name (coco, ...)")
+        add_project_arg(p)
+        add_labels_arg(p)
 
     p = sub.add_parser("import", help="import a caption file (COCO .json, narratives .jsonl, .txt, .csv)")
     p.add_argument("file", help="caption file")
@@ -47,34 +48,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_stats)
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from engine.captions.store import CaptionStore
-    from engine.errors import InputError
-    from engine.labels.labelset import LabelSet
-    from engine.project import project_at
-
-    store = CaptionStore(project_at(args.project).open_db())
-    spec = args.labels
-    if Path(spec).suffix.lower() in (".json", ".yaml", ".yml") or Path(spec).exists():
-        return store, LabelSet.from_file(spec)
-    if spec in store.list_labelsets():
-        return store, store.get_labelset(spec)
-    try:
-        return store, LabelSet.bundled(spec)
-    except InputError:
-        raise InputError(f"no label-set file, project label set or bundled set called {spec!r}") from None
-
-
 def _import(args: argparse.Namespace) -> int:
+    from engine import api
     from engine.cli.progress_bar import cli_job
 
-    store, ls = _open(args)
+    project = project_from_args(args, create=True)
     with cli_job(disable_bar=args.no_progress) as (progress, cancel):
-        r = store.import_file(args.file, args.format, ls, source=args.source, max_per_image=args.max_per_image,
-                              min_count=args.min_count, progress=progress, cancel=cancel)
+        r = api.import_captions(project, args.file, fmt=args.format, source=args.source,
+                                max_per_image=args.max_per_image, min_count=args.min_count,
+                                progress=progress, cancel=cancel)
     print(f"{r.path}: read {r.read:,} captions in {r.elapsed_s:.1f} s ({r.rate:,.0f}/s): added {r.added:,}, "
           f"duplicates {r.duplicates:,}, no label {r.unlabelled:,}, skipped {r.skipped:,}")
-    print(f"label set {r.labelset!r} now has {store.count(r.labelset):,} captions")
+    print(f"label set {r.labelset!r} now has {api.count_captions(project):,} captions")
     if r.thin_labels:
         print(f"warning: {len(r.thin_labels)} labels have fewer than {args.min_count} captions: "
               f"{', '.join(r.thin_labels)}; run `t2ipal captions generate` to top them up", file=sys.stderr)
@@ -82,28 +67,20 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    store, ls = _open(args)
-    existing = store.label_counts(ls) if args.out is None else {}
-    if args.model:
-        from engine.captions.generate_llm import generate_with_model
-        from engine.cli.progress_bar import cli_job
+    from engine import api
+    from engine.cli.progress_bar import cli_job
 
-        with cli_job() as (progress, cancel):
-            caps = generate_with_model(ls, args.model, args.target, args.seed, existing, max_labels=args.max_labels,
-                                       device=args.device, progress=progress, cancel=cancel)
-        source = f"generated:model:{Path(args.model).name}"
-    else:
-        from engine.captions.generate import generate_captions
-
-        caps = generate_captions(ls, args.target, args.seed, existing, max_labels=args.max_labels)
-        source = f"generated:template:seed{args.seed}"
+    project = project_from_args(args, create=True)
+    with cli_job() as (progress, cancel):
+        caps, added = api.generate_captions(project, target=args.target, seed=args.seed, max_labels=args.max_labels,
+                                            model=args.model, device=args.device, store=args.out is None,
+                                            progress=progress, cancel=cancel)
     if args.out:
         _write(Path(args.out), caps)
         print(f"wrote {len(caps):,} captions to {args.out}")
         return 0
-    added = store.add_captions(ls, caps, source=source)
-    total = store.count(ls.name)
-    print(f"generated {len(caps):,} captions, added {added:,} to label set {ls.name!r} ({total:,} in all)")
+    total = api.count_captions(project)
+    print(f"generated {len(caps):,} captions, added {added:,} to the project ({total:,} in all)")
     return 0
 
 
@@ -122,8 +99,9 @@ def _write(path: Path, caps: list) -> None:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    store, ls = _open(args)
-    st = store.stats(ls, min_count=args.min_count)
+    from engine import api
+
+    st = api.caption_stats(project_from_args(args), min_count=args.min_count)
     if args.json:
         print(json.dumps(st.to_dict(), indent=1, ensure_ascii=False))
         return 0

@@ -1,4 +1,4 @@
-"""`t2ipal export MODEL_DIR -o model.onnx`: one ONNX file with metadata inside, parity-checked."""
+"""`t2ipal export --project DIR` (or `MODEL_DIR -o model.onnx`): one ONNX file with metadata inside, parity-checked."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write one ONNX file (images -> scores, heatmaps) with labels, thresholds and preprocessing "
         "inside. The file is written only if onnxruntime matches torch within the tolerance.",
     )
-    p.add_argument("model_dir", metavar="MODEL_DIR", help="model folder written by training (config.json, ...)")
-    p.add_argument("-o", "--output", required=True, metavar="model.onnx")
+    p.add_argument("model_dir", metavar="MODEL_DIR", nargs="?",
+                   help="a trained model folder (config.json, ...), for export without a project")
+    p.add_argument("-o", "--output", metavar="model.onnx", help="ONNX file to write (with MODEL_DIR)")
+    p.add_argument("--project", "-p", metavar="DIR",
+                   help="export the project's trained model to DIR/exports/model.onnx; tagging then uses it")
     p.add_argument("--device", default="cpu", help="device to trace on (default cpu)")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--tolerance", type=float, default=None, help="max |torch - onnxruntime| allowed (default 1e-4)")
@@ -22,12 +25,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
+    from engine import api
+    from engine.errors import InputError
 
-    result = export_onnx(
-        args.model_dir, args.output, device=args.device, opset=args.opset,
-        tolerance=args.tolerance if args.tolerance is not None else DEFAULT_TOLERANCE,
-    )
+    if (args.project is None) == (args.model_dir is None):
+        raise InputError("give --project DIR, or MODEL_DIR -o model.onnx")
+    if args.project is not None:
+        if args.output:
+            raise InputError("with --project the model is written to the project (exports/model.onnx); drop -o")
+        result = api.export(api.open_project(args.project), device=args.device, opset=args.opset,
+                            tolerance=args.tolerance)
+    else:
+        if not args.output:
+            raise InputError("say where to write the model: MODEL_DIR -o model.onnx")
+        result = api.export_folder(args.model_dir, args.output, device=args.device, opset=args.opset,
+                                   tolerance=args.tolerance)
     meta = result.metadata
     delta = max(result.max_abs_diff_scores, result.max_abs_diff_heatmaps)
     print(

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # Each module defines `register(subparsers)`; the handler it sets as `func` gets the parsed args
 # and returns an exit code. Heavy imports (torch, open_clip, diffusers) stay inside handlers.
 COMMAND_MODULES = [  # in pipeline order, as `t2ipal --help` lists them
+    "engine.cli.init_cmd",
     "engine.cli.labels_cmd",
     "engine.cli.captions_cmd",
     "engine.cli.synth_cmd",

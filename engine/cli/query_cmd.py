@@ -1,4 +1,4 @@
-"""`t2ipal query DB --label dog --min-score 0.3`: list files carrying a tag."""
+"""`t2ipal query --project P --label dog` (or `query DB ...`): list files carrying a tag."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import sys
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("query", help="list tagged files", description="List files by tag, best score first.")
-    p.add_argument("db", metavar="DB", help="database written by `t2ipal tag`")
+    p.add_argument("db", metavar="DB", nargs="?", help="a database written by `t2ipal tag --db` (instead of --project)")
+    p.add_argument("--project", "-p", metavar="DIR", help="the project whose tags to list")
     p.add_argument("--label", help="only this label")
     p.add_argument("--min-score", type=float, default=None, help="minimum score for automatic tags")
     p.add_argument("--source", action="append", choices=("auto", "confirmed", "rejected", "manual"),
@@ -22,10 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from engine.tagging.query import query_tags
+    from engine import api
 
-    hits = query_tags(
-        args.db,
+    project = api.open_project(args.project) if args.project else None
+    hits = api.query(
+        project,
+        db=args.db,
         label=args.label,
         min_score=args.min_score,
         sources=tuple(args.source) if args.source else ("auto", "confirmed", "manual"),

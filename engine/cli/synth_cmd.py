@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.common import add_backbone_args, backbone_overrides
+from engine.cli.project_args import add_labels_arg, add_project_arg, project_from_args
 from engine.errors import InputError
 
 
@@ -21,18 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "setting makes new images beside the old ones. Models load from the Hugging Face cache or a local folder; "
         "fetch one first with `t2ipal fetch sd stable-diffusion-v1-5/stable-diffusion-v1-5`.",
     )
-    p.add_argument("--project", required=True, metavar="DIR", help="project folder (created if missing)")
+    add_project_arg(p, required=True)
     p.add_argument(
         "--captions",
         metavar="FILE",
-        help="captions: .txt (one per line) or .jsonl ({text, labels}); default: the captions stored in the project",
+        help="captions to add to the project first: .txt (one per line) or .jsonl ({text, labels}); "
+        "default: the captions already stored in the project",
     )
-    p.add_argument(
-        "--labels",
-        metavar="SPEC",
-        help="label set (bundled name, .json/.yaml file, or 'a,b,c'): "
-        "labels each caption by its nouns and drops captions that mention none",
-    )
+    add_labels_arg(p)
     g = p.add_argument_group("renderer")
     g.add_argument("--backend", default="diffusers", help="synthesis backend (default diffusers)")
     g.add_argument("--preset", help="sd15, sd21, sdxl, sd-turbo or sdxl-turbo (model + steps + guidance)")
@@ -66,13 +63,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=handler)
 
 
-def _read_captions_file(path: Path) -> list[dict[str, Any]]:
+def _read_captions_file(path: Path) -> list[Any]:
     if not path.is_file():
         raise InputError(f"captions file {path} does not exist")
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
     if path.suffix.lower() != ".jsonl":
-        return [{"text": ln} for ln in lines]
-    out = []
+        return lines
+    out: list[Any] = []
     for n, ln in enumerate(lines, 1):
         try:
             row = json.loads(ln)
@@ -82,106 +79,53 @@ def _read_captions_file(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _project_captions(project: Any) -> list[Any]:
-    try:
-        from engine.captions.store import CaptionStore  # type: ignore[import-not-found]
-    except ImportError:
-        return []
-    return list(CaptionStore(project.open_db()).iter_captions())
+def _store_captions(project: Any, path: Path) -> None:
+    """Add the captions of `--captions FILE` to the project (kept there for training)."""
+    from engine import api
+
+    raw = _read_captions_file(path)
+    added = api.add_captions(project, raw, source=f"file:{path.name}")
+    skipped = len(raw) - added
+    print(f"stored {added} captions of {path.name} in the project", file=sys.stderr)
+    if skipped:
+        print(f"{skipped} captions mention no label (or were stored already) and are skipped", file=sys.stderr)
 
 
-def load_items(args: argparse.Namespace, project: Any) -> tuple[list[dict[str, Any]], list[str] | None]:
-    """Caption items (text, labels, id) and the label names, from --captions/--labels or the project."""
-    raw: list[Any] = _read_captions_file(Path(args.captions)) if args.captions else _project_captions(project)
-    if not raw:
-        raise InputError(f"no captions in {project.root}; import some, or pass --captions FILE.txt")
-    from engine.synthesis.items import as_caption_items
-
-    items = [{"text": c.text, "labels": list(c.labels), "id": c.id} for c in as_caption_items(raw)]
-    names: list[str] | None = None
-    if args.labels:
-        from engine.labels.labelset import LabelSet
-        from engine.labels.noun_filter import NounFilter
-
-        spec = args.labels
-        is_list = "," in spec and not Path(spec).exists()
-        labelset = (
-            LabelSet.from_names([s.strip() for s in spec.split(",") if s.strip()])
-            if is_list
-            else (LabelSet.resolve(spec))
-        )
-        names = list(labelset.names)
-        noun_filter = NounFilter(labelset)
-        for item in items:
-            if not item["labels"]:
-                item["labels"] = noun_filter.names_of(item["text"])  # type: ignore[arg-type]
-        kept = [i for i in items if i["labels"]]
-        if len(kept) < len(items):
-            print(f"{len(items) - len(kept)} captions mention no label and are skipped", file=sys.stderr)
-        items = kept
-    if args.limit is not None:
-        items = items[: args.limit]
-    if not items:
-        raise InputError("no caption mentions any label of the label set")
-    return items, names
+RENDER_OPTIONS = ("preset", "model", "steps", "guidance_scale", "negative_prompt", "prompt_template", "width",
+                  "height", "scheduler", "variant", "attention_slicing", "device", "precision")
 
 
 def handler(args: argparse.Namespace) -> int:
+    from engine import api
     from engine.cli.progress_bar import cli_job
-    from engine.project import project_at
-    from engine.synthesis import Manifest, SynthesisConfig, create_backend, synthesize
+    from engine.synthesis import SynthesisConfig
 
-    project = project_at(args.project)
-    items, names = load_items(args, project)
-    options = {
-        k: getattr(args, k)
-        for k in (
-            "preset",
-            "model",
-            "steps",
-            "guidance_scale",
-            "negative_prompt",
-            "prompt_template",
-            "width",
-            "height",
-            "scheduler",
-            "variant",
-            "attention_slicing",
-            "device",
-            "precision",
-        )
-    }
-    if args.backend != "diffusers":
-        options = {k: v for k, v in options.items() if v is not None}
-    backend = create_backend(args.backend, **options)
+    project = project_from_args(args, create=True)
+    if args.captions:
+        _store_captions(project, Path(args.captions))
+    api.load_labels(project)
     cfg = SynthesisConfig().replace(
         images_per_caption=args.images_per_caption,
         batch_size=args.batch_size,
         seed=args.seed,
         on_existing="verify" if args.verify else None,
     )
-    db = project.open_db()
+    options = {k: getattr(args, k) for k in RENDER_OPTIONS}
     with cli_job(disable_bar=args.no_progress) as (progress, cancel):
-        result = synthesize(items, backend, project, cfg, db=db, progress=progress, cancel=cancel)
+        result = api.synthesize(project, backend=args.backend, backend_options=options, config=cfg, limit=args.limit,
+                                progress=progress, cancel=cancel)
         print(
             f"{result.planned} images planned: {result.made} made, {result.skipped} cached, {result.adopted} "
             f"recovered; {result.images_per_second:.2f} images/s; in {result.folder}",
             file=sys.stderr,
         )
         if args.quality_filter:
-            from engine.clip.backbone import BackboneConfig, load_backbone
-            from engine.device import resolve
-            from engine.synthesis.quality import QualityConfig, filter_synthetic
+            from engine.clip.config import BackboneConfig
 
-            place = resolve(args.device or "auto", args.precision or "auto")
             overrides = backbone_overrides(args)  # "pretrained": None means random init, so keep it
-            bcfg = BackboneConfig.from_dict({k: v for k, v in overrides.items() if v is not None or k == "pretrained"})
-            backbone = load_backbone(bcfg, device=place.device, precision=place.precision)
-            label_names = names or sorted({lab for it in items for lab in it["labels"]})
-            qcfg = QualityConfig().replace(min_margin=args.min_margin)
-            manifest = Manifest(db, project.synthetic_dir)
-            q = filter_synthetic(
-                manifest, backbone, label_names, qcfg, params_hash=result.params_hash, progress=progress, cancel=cancel
-            )
+            backbone = BackboneConfig.from_dict({k: v for k, v in overrides.items() if v is not None or k == "pretrained"})
+            q = api.filter_synthetic(project, result, backbone, min_margin=args.min_margin,
+                                     device=args.device or "auto", precision=args.precision or "auto",
+                                     progress=progress, cancel=cancel)
             print(f"quality filter: {q.scored} scored, {q.flagged} flagged", file=sys.stderr)
     return 0

@@ -1,4 +1,4 @@
-"""`t2ipal tag DIR... --model M.onnx --db DB`: tag photo folders into the SQLite TagStore."""
+"""`t2ipal tag DIR... --project P` (or `--model M.onnx --db DB`): tag photo folders into the SQLite TagStore."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Unchanged images are skipped; run the same command again to resume after a crash or Ctrl-C.",
     )
     p.add_argument("folders", nargs="+", metavar="DIR", help="folders (or files) to tag, scanned recursively")
-    p.add_argument("--model", required=True, metavar="M.onnx", help="model exported with `t2ipal export`")
-    p.add_argument("--db", required=True, metavar="DB", help="SQLite database to write (created if missing)")
+    p.add_argument("--project", "-p", metavar="DIR",
+                   help="tag with the project's exported model into the project's database")
+    p.add_argument("--model", metavar="M.onnx", help="without a project: a model exported with `t2ipal export`")
+    p.add_argument("--db", metavar="DB", help="without a project: SQLite database to write (created if missing)")
     p.add_argument("--include", action="append", metavar="GLOB",
                    help="only files matching this glob (repeatable; default: common image extensions)")
     p.add_argument("--exclude", action="append", metavar="GLOB",
@@ -36,8 +38,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
+    from engine import api
     from engine.cli.progress_bar import cli_job
-    from engine.tagging.runner import TagConfig, tag_folders
+    from engine.errors import InputError
+    from engine.tagging.runner import TagConfig
+
+    if args.project is not None and (args.model or args.db):
+        raise InputError("--project tags with the project's own model into its database; drop --model and --db")
+    if args.project is None and not (args.model and args.db):
+        raise InputError("give --project DIR, or both --model M.onnx and --db DB")
 
     cfg = TagConfig().replace(
         include=tuple(args.include) if args.include else None,
@@ -53,7 +62,10 @@ def handler(args: argparse.Namespace) -> int:
         mark_missing=False if args.keep_missing else None,
     )
     with cli_job(disable_bar=args.no_progress) as (progress, cancel):
-        result = tag_folders(args.folders, args.model, args.db, cfg, progress=progress, cancel=cancel)
+        if args.project is not None:
+            result = api.tag(api.open_project(args.project), args.folders, cfg, progress=progress, cancel=cancel)
+        else:
+            result = api.tag_with_model(args.model, args.db, args.folders, cfg, progress=progress, cancel=cancel)
     print(
         f"run {result.run_id}: {result.tagged} tagged, {result.errors} errors, {result.skipped} unchanged, "
         f"{result.missing} missing; {result.images_per_s:.1f} images/s on {','.join(result.providers)}",

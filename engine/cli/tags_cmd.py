@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "XMP keywords are merged into sidecars; existing keywords are never removed and image files "
         "are never touched.",
     )
-    e.add_argument("db", metavar="DB", help="database written by `t2ipal tag`")
+    e.add_argument("db", metavar="DB", nargs="?", help="a database written by `t2ipal tag --db` (instead of --project)")
+    e.add_argument("--project", "-p", metavar="DIR", help="the project whose tags to export")
     e.add_argument("--format", choices=("csv", "json", "xmp"), required=True)
     e.add_argument("-o", "--output", help="output file for csv/json")
     e.add_argument("--min-score", type=float, default=None, help="minimum score for automatic tags")
@@ -30,20 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def export_handler(args: argparse.Namespace) -> int:
-    from engine.errors import InputError
-    from engine.tagging import export_tags
+    from engine import api
 
+    project = api.open_project(args.project) if args.project else None
     if args.format in ("csv", "json"):
-        if not args.output:
-            raise InputError(f"--format {args.format} needs -o/--output FILE")
-        fn = export_tags.export_csv if args.format == "csv" else export_tags.export_json
-        n = fn(args.db, args.output, min_score=args.min_score)
+        n = api.export_tags(args.format, project, db=args.db, out=args.output, min_score=args.min_score)
         print(f"wrote {n} {'rows' if args.format == 'csv' else 'images'} to {args.output}", file=sys.stderr)
         return 0
-    result = export_tags.write_xmp_sidecars(
-        args.db, naming=args.xmp_naming, dry_run=args.dry_run, min_score=args.min_score,
-        hierarchical=not args.no_hierarchy,
-    )
+    result = api.export_tags("xmp", project, db=args.db, naming=args.xmp_naming, dry_run=args.dry_run,
+                             min_score=args.min_score, hierarchical=not args.no_hierarchy)
     for change in result.changes:
         if change.error:
             print(f"ERROR {change.sidecar}: {change.error}")

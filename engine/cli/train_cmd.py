@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from engine.cli.common import (
     add_backbone_args,
     add_device_args,
     apply_overrides,
     backbone_overrides,
-    label_info,
     load_json_sections,
 )
+from engine.cli.project_args import project_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,8 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "caption,labels and images.csv with columns path,labels (labels joined by ';'; an optional group "
         "column ties an image to the caption it was rendered from). Resumes after a cancel.",
     )
-    p.add_argument("--project", help="project folder: its label set, stored captions and synthetic images")
-    p.add_argument("--labels", help="bundled label set, label-set file, labels.txt or 'a,b,c' (with CSV inputs)")
+    p.add_argument("--project", "-p", help="project folder: trains on its label set, captions and synthetic images "
+                   "and makes the result the project's model")
+    p.add_argument("--labels", help="bundled label set, label-set file, labels.txt or 'a,b,c' (with CSV inputs, "
+                   "or to store in a --project that has none)")
     p.add_argument("--captions", help="captions.csv (caption,labels[,group])")
     p.add_argument("--images", help="images.csv (path,labels[,group]) of synthetic images")
     p.add_argument("--out", help="model folder to write (default with --project: PROJECT/models/current)")
@@ -45,13 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine import api
     from engine.cli.progress_bar import cli_job
-    from engine.clip.backbone import BackboneConfig
-    from engine.clip.model import ModelConfig
+    from engine.clip.config import BackboneConfig, ModelConfig
     from engine.errors import InputError
-    from engine.training.dataset import from_csv
-    from engine.training.job import train_model
-    from engine.training.trainer import TrainConfig
+    from engine.training.config import TrainConfig
 
     sections = load_json_sections(args.config)
     backbone_cfg = apply_overrides(BackboneConfig.from_dict(sections.get("backbone", {})), backbone_overrides(args))
@@ -59,27 +58,26 @@ def run(args: argparse.Namespace) -> int:
     train_cfg = TrainConfig.from_dict(sections.get("train", {})).replace(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lambda_img=args.lambda_img, seed=args.seed
     )
+    configs = dict(backbone=backbone_cfg, model=model_cfg, train=train_cfg, device=args.device,
+                   precision=args.precision)
     if args.project:
-        from engine.project import project_at
-        from engine.training.project_data import training_set_from_project
-
-        project = project_at(args.project)
-        dataset = training_set_from_project(project)
-        out = Path(args.out) if args.out else project.model_dir
-        cache = Path(args.cache) if args.cache else project.feature_cache_dir
+        if args.out or args.cache or args.captions or args.images:
+            raise InputError("with --project, training reads the project's captions and synthetic images and writes "
+                             "its model; --out, --cache, --captions and --images are for training without a project")
+        project = project_from_args(args)
+        with cli_job(args.no_progress) as (progress, cancel):
+            result = api.train(project, **configs, progress=progress, cancel=cancel)
     else:
         if not args.labels or not args.out or not (args.captions or args.images):
             raise InputError("give --project DIR, or --labels, --out and --captions and/or --images")
-        dataset = from_csv(label_info(args.labels), args.captions, args.images)
-        out = Path(args.out)
-        cache = Path(args.cache) if args.cache else out.parent / ".feature-cache"
-    with cli_job(args.no_progress) as (progress, cancel):
-        result = train_model(
-            dataset, out, backbone_cfg=backbone_cfg, model_cfg=model_cfg, train_cfg=train_cfg, cache_dir=cache,
-            device=args.device, precision=args.precision, progress=progress, cancel=cancel,
-        )
+        labels = api.resolve_labels(args.labels)
+        with cli_job(args.no_progress) as (progress, cancel):
+            result = api.train_from_files(labels, args.out, captions_csv=args.captions, images_csv=args.images,
+                                          cache=args.cache, **configs, progress=progress, cancel=cancel)
     held = f"{result.heldout_map:.2f}" if result.heldout_map is not None else "n/a"
-    print(f"model written to {out}")
+    print(f"model written to {result.model_dir}")
     print(f"best epoch {result.best_epoch}, held-out mAP ({result.heldout_branch}) {held}, {result.seconds:.1f} s")
     print(json.dumps({"history": result.history}, indent=None)[:2000])
+    if args.project:
+        print(f"next: t2ipal export --project {args.project}")
     return 0
