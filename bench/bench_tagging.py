@@ -55,8 +55,9 @@ def make_folder(folder: Path, n: int, size: tuple[int, int], seed: int) -> list[
 
 def build_model(root: Path, model_name: str, image_size: int | None) -> tuple[Path, Path]:
     from engine.artifact import LabelInfo, save_pretrained
-    from engine.clip.backbone import BackboneConfig, load_backbone
-    from engine.clip.model import T2IPAL, ModelConfig
+    from engine.clip.backbone import load_backbone
+    from engine.clip.config import BackboneConfig, ModelConfig
+    from engine.clip.model import T2IPAL
     from engine.clip.random_init import save_random_clip
     from engine.export.onnx_export import export_onnx
 

@@ -35,12 +35,14 @@ torch_ready()
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from engine.clip.backbone import BackboneConfig, ClipBackbone, load_backbone  # noqa: E402
-from engine.clip.model import T2IPAL, ModelConfig  # noqa: E402
+from engine.clip.backbone import ClipBackbone, load_backbone  # noqa: E402
+from engine.clip.config import BackboneConfig, ModelConfig  # noqa: E402
+from engine.clip.model import T2IPAL  # noqa: E402
 from engine.imaging import preprocess_batch  # noqa: E402
+from engine.training.config import TrainConfig  # noqa: E402
 from engine.training.features import FeatureCache  # noqa: E402
 from engine.training.losses import ranking_loss  # noqa: E402
-from engine.training.trainer import BranchData, FitData, TrainConfig, fit, learning_rate  # noqa: E402
+from engine.training.trainer import BranchData, FitData, fit, learning_rate  # noqa: E402
 
 CLASSES = ["dog", "cat", "bird", "car", "tree", "beach", "mountain", "person", "food", "building",
            "boat", "bicycle", "flower", "horse", "chair", "clock"]

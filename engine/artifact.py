@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import __version__
+from engine.clip.config import BackboneConfig, ModelConfig
 from engine.errors import ArtifactError
 from engine.hashing import sha256_file
 from engine.imaging import PreprocessSpec
@@ -19,9 +20,9 @@ from engine.imaging import PreprocessSpec
 if TYPE_CHECKING:
     import torch
 
-    from engine.clip.backbone import BackboneConfig, ClipBackbone
+    from engine.clip.backbone import ClipBackbone
     from engine.clip.inference import TaggerModule
-    from engine.clip.model import T2IPAL, ModelConfig
+    from engine.clip.model import T2IPAL
 
 FORMAT = "t2ipal-model"
 FORMAT_VERSION = 1
@@ -165,14 +166,10 @@ class ModelArtifact:
 
     @property
     def backbone_cfg(self) -> BackboneConfig:
-        from engine.clip.backbone import BackboneConfig
-
         return BackboneConfig.from_dict(self.config["backbone"])
 
     @property
     def model_cfg(self) -> ModelConfig:
-        from engine.clip.model import ModelConfig
-
         return ModelConfig.from_dict(self.config["model"])
 
     @property

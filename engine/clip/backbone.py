@@ -6,12 +6,10 @@ import hashlib
 import logging
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from engine import hub, torch_ready
-from engine.config import ConfigBase, require_int
 from engine.errors import ConfigError, ModelNotFound
 from engine.imaging import OPENAI_MEAN, OPENAI_STD, PreprocessSpec
 
@@ -22,31 +20,13 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from torch import nn  # noqa: E402
 
+from engine.clip.config import BackboneConfig  # noqa: E402
 from engine.clip.tokenizers import Tokenizer, get_tokenizer  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 MODEL_CONFIG_DIR = Path(__file__).resolve().parent.parent / "model_configs"
 _registered_dirs: set[str] = set()
-
-
-@dataclass(frozen=True)
-class BackboneConfig(ConfigBase):
-    """Which CLIP to load and how its image features are pooled."""
-
-    model_name: str = "RN50"  # any open_clip name, a JSON in engine/model_configs, "local-dir:..." or "hf-hub:..."
-    pretrained: str | None = "openai"  # a tag, a checkpoint file, or None for random init (tests)
-    image_size: int | None = None  # None: the model's native size; ResNets accept any size without pos-embed
-    use_pos_embed: bool = False  # TaI-DPT pools the global feature without the positional embedding
-    tokenizer: str | None = None  # None/"open_clip": the model's own; or a registered name ("demo-words")
-    model_config_dir: str | None = None  # an extra folder of open_clip model JSONs to register
-    cache_dir: str | None = None  # where downloaded weights live (default: the Hugging Face cache)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.model_name, str) or not self.model_name.strip():
-            raise ConfigError("model_name", "must name an open_clip model, e.g. RN50, RN101 or ViT-B-16")
-        if self.image_size is not None:
-            require_int("image_size", self.image_size, minimum=32)
 
 
 def _register_configs(extra: str | None) -> None:

@@ -3,73 +3,16 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from engine.clip.backbone import ClipBackbone
+from engine.clip.config import ModelConfig
 from engine.clip.head import Scores, score_branch
 from engine.clip.prompts import PromptLearner
-from engine.config import ConfigBase, require_choice, require_int, require_positive, require_range
 from engine.errors import ConfigError
-
-# variant -> (branches trained, adapter); see METHOD.md §9 and the paper's ablations.
-VARIANTS: dict[str, tuple[tuple[str, ...], str]] = {
-    "zeroshot": ((), "none"),  # frozen CLIP, "a photo of a {c}." prompts, global feature only
-    "taidpt": (("text",), "none"),  # TaI-DPT: captions only, no adapter
-    "t2i": (("image",), "none"),  # synthetic images only, no adapter
-    "t2ipal_noadapter": (("image", "text"), "none"),
-    "t2ipal": (("image", "text"), "local"),  # the full method
-    "t2ipal_global_adapter": (("image", "text"), "global"),  # ablation "Glo.Adp"
-}
-
-
-@dataclass(frozen=True)
-class ModelConfig(ConfigBase):
-    """Head hyperparameters (defaults: TaI-DPT code values and METHOD.md §9)."""
-
-    variant: str = "t2ipal"
-    n_ctx: int = 16  # M, context tokens per prompt
-    class_specific: bool = True  # CSC context (T2I-PAL); False = one shared context (TaI-DPT release)
-    ctx_init_std: float = 0.02
-    logit_scale: float = 4.0  # kappa; must stay small or the margin-1 hinge never moves the prompts
-    inv_tau_image: float = 40.0  # spatial-softmax inverse temperature, image branch
-    inv_tau_text: float = 50.0  # same, text branch
-    alpha: float = 1.0  # adapter residual ratio
-    beta: float = 5.5  # adapter sharpness
-    rho: float = 0.5  # global/local merge at inference
-    learn_alpha: bool = False  # paper Eq. 9
-    learn_tau: bool = False  # paper Eq. 8: learnable pooling temperature
-    adapter_init: str = "text"  # "text": rows from "a photo of a {c}." embeddings; "random": N(0, 0.02^2)
-    template: str = "a photo of a {}."  # zero-shot prompts and adapter initialisation
-
-    def __post_init__(self) -> None:
-        require_choice("variant", self.variant, VARIANTS)
-        require_int("n_ctx", self.n_ctx, minimum=1)
-        require_positive("ctx_init_std", self.ctx_init_std)
-        require_positive("logit_scale", self.logit_scale)
-        require_positive("inv_tau_image", self.inv_tau_image)
-        require_positive("inv_tau_text", self.inv_tau_text)
-        require_positive("alpha", self.alpha, allow_zero=True)
-        require_positive("beta", self.beta, allow_zero=True)
-        require_range("rho", self.rho, 0.0, 1.0)
-        require_choice("adapter_init", self.adapter_init, ("text", "random"))
-        if "{}" not in self.template:
-            raise ConfigError("template", "must contain {} where the class name goes")
-
-    @property
-    def branches(self) -> tuple[str, ...]:
-        return VARIANTS[self.variant][0]
-
-    @property
-    def adapter(self) -> str:
-        return VARIANTS[self.variant][1]
-
-    @property
-    def learned(self) -> bool:
-        return bool(self.branches)
 
 
 class T2IPAL(nn.Module):

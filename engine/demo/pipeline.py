@@ -130,7 +130,7 @@ class _Stages:
 
 def demo_backbone_cfg(fallback_dir: Path | None = None) -> tuple[Any, bool]:
     """(config of the shipped demo CLIP, False), or without shipped weights a seeded random-init one and True."""
-    from engine.clip.backbone import BackboneConfig
+    from engine.clip.config import BackboneConfig
     from engine.demo.pretrain import DEFAULT_OUT, MODEL_NAME
 
     weights = DEFAULT_OUT / "model.safetensors"
@@ -285,13 +285,13 @@ def run_demo(
     cancel: CancelToken | None = None,
 ) -> DemoResult:
     """Label set and captions -> renderer -> training -> ONNX export -> tagging into SQLite -> mAP from the DB."""
-    from engine.clip.model import ModelConfig
+    from engine.clip.config import ModelConfig
     from engine.demo.pretrain import DEFAULT_OUT
     from engine.evaluation.metrics import mean_average_precision
     from engine.export.onnx_export import export_onnx
     from engine.tagging.runner import TagConfig, tag_folders
+    from engine.training.config import TrainConfig
     from engine.training.job import train_model
-    from engine.training.trainer import TrainConfig
 
     cfg = cfg or DemoConfig()
     stages = _Stages(progress)

@@ -47,10 +47,10 @@ def tune_demo(
     cancel: CancelToken | None = None,
 ) -> TuneResult:
     """Train T2I-PAL at every grid point on one caption set; score each on the held-out synthetic renders."""
-    from engine.clip.model import ModelConfig
+    from engine.clip.config import ModelConfig
     from engine.demo.pipeline import open_demo_project, seed_dataset
+    from engine.training.config import TrainConfig
     from engine.training.job import train_model
-    from engine.training.trainer import TrainConfig
 
     grid = grid or DEFAULT_GRID
     demo = open_demo_project(project_dir)

@@ -111,9 +111,10 @@ def evaluate_model(
         module = art.tagger_module(device=placement.device, precision=placement.precision)
         thresholds = np.asarray(art.thresholds)
     else:
-        from engine.clip.backbone import BackboneConfig, load_backbone
+        from engine.clip.backbone import load_backbone
+        from engine.clip.config import BackboneConfig, ModelConfig
         from engine.clip.inference import tagger_from_model
-        from engine.clip.model import T2IPAL, ModelConfig
+        from engine.clip.model import T2IPAL
 
         bcfg = dataclasses.replace(BackboneConfig(), **inputs.backbone_overrides)
         backbone = load_backbone(bcfg, device=placement.device, precision=placement.precision)

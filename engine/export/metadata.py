@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.errors import ArtifactError
 from engine.imaging import PreprocessSpec
+from engine.labels.hierarchy import ancestors
 
 FORMAT_VERSION = 1
 INPUT_NAME = "images"
@@ -60,12 +61,7 @@ class ModelMetadata:
 
     def ancestors(self, label: str) -> list[str]:
         """Parents of `label` from the root down (cycles are cut)."""
-        chain: list[str] = []
-        parent = self.hierarchy.get(label)
-        while parent and parent not in chain and parent != label:
-            chain.append(parent)
-            parent = self.hierarchy.get(parent)
-        return chain[::-1]
+        return ancestors(self.hierarchy, label)
 
     def to_props(self) -> dict[str, str]:
         data: dict[str, Any] = {

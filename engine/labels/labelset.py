@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
+from engine.labels.hierarchy import HIERARCHY_SEP, ancestors, keyword_path
 from engine.labels.text import canonical_phrase, tokenize
 
 FORMAT_VERSION = 1
-HIERARCHY_SEP = "|"
 _LABEL_KEYS = {"name", "synonyms", "parent", "translations", "not_this", "prompt", "description"}
 _SET_KEYS = {"name", "description", "language", "version", "labels", "source"}
 
@@ -111,28 +111,13 @@ class LabelSet:
         return self.labels[self.index(name)]
 
     def ancestors(self, name: str) -> list[str]:
-        """Parent labels of a label inside this set, nearest first (free keyword groups are not labels)."""
-        by_name = {label.name: label for label in self.labels}
-        out: list[str] = []
-        parent = by_name[name].parent
-        while parent in by_name and parent not in out:
-            out.append(parent)
-            parent = by_name[parent].parent
-        return out
+        """Parent labels of a label inside this set, root first (free keyword groups are not labels)."""
+        parents = self.parents
+        return [a for a in ancestors(parents, name) if a in parents]
 
     def path(self, name: str) -> str:
         """Hierarchical keyword of a label, e.g. "Animals|dog" (what photo tools call a keyword path)."""
-        by_name = {label.name: label for label in self.labels}
-        parts = [name]
-        parent = by_name[name].parent
-        while parent is not None:
-            if parent in by_name and parent not in parts:
-                parts.append(parent)
-                parent = by_name[parent].parent
-            else:
-                parts.append(parent)
-                break
-        return HIERARCHY_SEP.join(reversed(parts))
+        return keyword_path(self.parents, name)
 
     def translated(self, language: str) -> list[str]:
         return [label.translations.get(language, label.name) for label in self.labels]

@@ -16,6 +16,7 @@ from typing import IO
 from engine.config import require_choice
 from engine.errors import DependencyMissing, InputError
 from engine.export.metadata import ModelMetadata
+from engine.labels.hierarchy import keyword_path
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 from engine.tagging.store import TagStore, real_path
 
@@ -210,7 +211,7 @@ def write_xmp_sidecars(
         for image, tags in _grouped(store, min_score):
             check_cancel(cancel)
             labels = [label for label, _, _ in tags]
-            paths = ["|".join([*meta.ancestors(lab), lab]) for lab in labels] if hierarchical else []
+            paths = [keyword_path(meta.hierarchy, lab) for lab in labels] if hierarchical else []
             for sidecar in sidecar_paths(image, naming):
                 change = XmpChange(_display(image), _display(sidecar), not os.path.exists(sidecar))
                 try:

@@ -9,13 +9,15 @@ from pathlib import Path
 import torch
 
 from engine.artifact import save_pretrained
-from engine.clip.backbone import BackboneConfig, ClipBackbone, load_backbone
-from engine.clip.model import T2IPAL, ModelConfig
+from engine.clip.backbone import ClipBackbone, load_backbone
+from engine.clip.config import BackboneConfig, ModelConfig
+from engine.clip.model import T2IPAL
 from engine.device import resolve
 from engine.progress import CancelToken, ProgressCallback, check_cancel
+from engine.training.config import TrainConfig
 from engine.training.dataset import TrainingSet
 from engine.training.features import FeatureCache
-from engine.training.trainer import BranchData, FitData, TrainConfig, TrainResult, fit
+from engine.training.trainer import BranchData, FitData, TrainResult, fit
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.clip.backbone import BackboneConfig, load_backbone
+from engine.clip.backbone import load_backbone
+from engine.clip.config import BackboneConfig
 from engine.clip.random_init import save_random_clip
 from engine.errors import ConfigError, ModelNotFound
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from engine.clip.config import VARIANTS, ModelConfig
 from engine.clip.head import prototype_affinity, spatial_aggregate
 from engine.clip.inference import tagger_from_model
-from engine.clip.model import T2IPAL, VARIANTS, ModelConfig
+from engine.clip.model import T2IPAL
 from engine.errors import ConfigError
 
 NAMES = ["dog", "cat", "dining table"]

@@ -22,8 +22,9 @@ LABELS = ["dog", "cat", "animal"]
 def artifact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real (tiny, random) T2I-PAL model folder written by engine.artifact.save_pretrained."""
     from engine.artifact import LabelInfo, save_pretrained
-    from engine.clip.backbone import BackboneConfig, load_backbone
-    from engine.clip.model import T2IPAL, ModelConfig
+    from engine.clip.backbone import load_backbone
+    from engine.clip.config import BackboneConfig, ModelConfig
+    from engine.clip.model import T2IPAL
     from engine.clip.random_init import save_random_clip
 
     root = tmp_path_factory.mktemp("artifact")

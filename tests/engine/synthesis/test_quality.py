@@ -87,7 +87,8 @@ def test_filter_synthetic_marks_manifest(tmp_path: Path) -> None:
 
 
 def test_real_tiny_clip_backbone_api() -> None:
-    from engine.clip.backbone import BackboneConfig, load_backbone
+    from engine.clip.backbone import load_backbone
+    from engine.clip.config import BackboneConfig
 
     backbone = load_backbone(BackboneConfig(model_name="tiny-test", pretrained=None))
     rng = np.random.default_rng(0)

@@ -10,13 +10,13 @@ import torch
 from PIL import Image
 
 from engine.artifact import LabelInfo, ModelArtifact
-from engine.clip.model import ModelConfig
+from engine.clip.config import ModelConfig
 from engine.errors import ArtifactError, InputError
 from engine.imaging import preprocess_batch
+from engine.training.config import TrainConfig
 from engine.training.dataset import TrainingSet, from_csv
 from engine.training.features import FeatureCache, file_key
 from engine.training.job import train_model
-from engine.training.trainer import TrainConfig
 
 COLORS = {"red": (230, 30, 30), "green": (30, 200, 40), "blue": (40, 60, 230)}
 

@@ -8,12 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.clip.model import T2IPAL, ModelConfig
+from engine.clip.config import ModelConfig
+from engine.clip.model import T2IPAL
 from engine.errors import Cancelled, ConfigError
 from engine.progress import CancelToken
+from engine.training.config import TrainConfig
 from engine.training.features import ImageFeatures, TextFeatures
 from engine.training.losses import ranking_loss
-from engine.training.trainer import BranchData, FitData, TrainConfig, fit
+from engine.training.trainer import BranchData, FitData, fit
 
 NAMES = ["red", "green", "blue", "yellow"]
 
