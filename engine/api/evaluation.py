@@ -33,7 +33,8 @@ def evaluate(
     from engine.evaluation.runner import EvalInputs, evaluate_model
 
     inputs = EvalInputs(
-        model_dir=Path(model_dir) if model_dir else None, dataset=dataset, root=root, images_csv=images_csv,
+        model_dir=Path(model_dir) if model_dir else None, dataset=dataset, root=str(root) if root else None,
+        images_csv=str(images_csv) if images_csv else None,
         labels=labels, backbone_overrides=backbone_overrides or {}, limit=limit,
     )
     return evaluate_model(inputs, batch_size=batch_size, topk=topk, device=device, precision=precision,
