@@ -6,11 +6,10 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -223,25 +222,3 @@ def tag_folders(
         )
         return result
 
-
-def tag_paths_with_session(
-    session: TaggerSession, paths: Iterable[str], *, draft: bool = True
-) -> tuple[np.ndarray, list[str | None]]:
-    """Score a few files directly (no database): (scores (N, C) with NaN rows for errors, errors)."""
-    spec = session.metadata.preprocess
-    arrays: list[Any] = []
-    errors: list[Any] = []
-    for path in paths:
-        try:
-            arrays.append(decode_file(path, spec, draft=draft).array)
-            errors.append(None)
-        except DecodeError as exc:
-            arrays.append(None)
-            errors.append(str(exc))
-    ok = [a for a in arrays if a is not None]
-    out = np.full((len(arrays), len(session.metadata.labels)), np.nan, np.float32)
-    if ok:
-        scores = session.scores(np.stack(ok))
-        idx = [i for i, a in enumerate(arrays) if a is not None]
-        out[idx] = scores
-    return out, errors
