@@ -215,6 +215,9 @@ class TagStore:
                 [status, _now(), skipped, missing, run_id],
             )
 
+    def runs(self) -> list[dict[str, Any]]:
+        return list(self.db.query(f"SELECT * FROM {RUNS} ORDER BY id"))
+
     # --- images -------------------------------------------------------------------------------
     def lookup(self, paths: Sequence[str]) -> dict[str, KnownImage]:
         """Stored facts for the given file-system paths (keyed by those paths)."""
