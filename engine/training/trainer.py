@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -19,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from engine.clip.model import T2IPAL
 from engine.errors import ArtifactError, ConfigError
 from engine.evaluation.metrics import average_precision, calibrate_thresholds, mean_average_precision
+from engine.hashing import sha1_hex
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 from engine.training.config import TrainConfig
 from engine.training.features import ImageFeatures, TextFeatures
@@ -81,7 +81,7 @@ def learning_rate(cfg: TrainConfig, step: int, steps_per_epoch: int) -> float:
 def _config_hash(model: T2IPAL, cfg: TrainConfig, data: FitData) -> str:
     sizes = [len(b) if b is not None else 0 for b in (data.image, data.text, data.heldout_image, data.heldout_text)]
     blob = json.dumps([model.cfg.to_dict(), cfg.to_dict(), model.classnames, sizes], sort_keys=True)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+    return sha1_hex(blob, 16)
 
 
 def _save_checkpoint(path: Path, model: T2IPAL, opt: torch.optim.Optimizer, meta: dict[str, Any]) -> None:
