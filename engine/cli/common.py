@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.labels.labelset import LabelSet
 
 
 def add_device_args(parser: argparse.ArgumentParser) -> None:
@@ -65,17 +68,24 @@ def load_json_sections(path: str | None) -> dict[str, Any]:
     return dict(data)
 
 
-def label_info(spec: str) -> Any:
-    """A bundled label-set name, a label-set file (.json/.yaml), a .txt file (one per line) or 'a,b,c'."""
-    from engine.artifact import LabelInfo
+def resolve_labels(spec: str) -> LabelSet:
+    """A bundled label-set name, a label-set file (.json/.yaml), a .txt file (one per line) or 'a,b,c'.
+
+    Names from a .txt file or a list are used verbatim in prompts (no "_" -> " " rewording).
+    """
+    from engine.labels.labelset import LabelSet
 
     path = Path(spec)
     if path.suffix.lower() == ".txt" and path.is_file():
         names = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        return LabelInfo(names)
+        return _verbatim(names, path.stem)
     if "," in spec and not path.exists():
-        return LabelInfo([s.strip() for s in spec.split(",") if s.strip()])
+        return _verbatim([s.strip() for s in spec.split(",") if s.strip()], "custom")
+    return LabelSet.resolve(spec)
+
+
+def _verbatim(names: list[str], name: str) -> LabelSet:
     from engine.labels.labelset import LabelSet
 
-    ls = LabelSet.resolve(spec)
-    return LabelInfo.from_labelset(ls)
+    labels = [{"name": n, "prompt": n} if "_" in n else {"name": n} for n in names]
+    return LabelSet.from_dict({"name": name, "labels": labels}, source=name)

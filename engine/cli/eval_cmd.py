@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.cli.common import add_backbone_args, add_device_args, backbone_overrides, label_info
+from engine.cli.common import add_backbone_args, add_device_args, backbone_overrides, resolve_labels
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = EvalInputs(
         model_dir=Path(args.model) if args.model else None,
         dataset=args.dataset, root=args.root, images_csv=args.images,
-        labels=label_info(args.labels) if args.labels else None,
+        labels=resolve_labels(args.labels) if args.labels else None,
         backbone_overrides=backbone_overrides(args), limit=args.limit,
     )
     with cli_job(args.no_progress) as (progress, cancel):

@@ -11,8 +11,8 @@ from engine.cli.common import (
     add_device_args,
     apply_overrides,
     backbone_overrides,
-    label_info,
     load_json_sections,
+    resolve_labels,
 )
 
 
@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.cli.progress_bar import cli_job
     from engine.clip.backbone import BackboneConfig
     from engine.clip.model import ModelConfig
+    from engine.datasets.csv_sets import from_csv
     from engine.errors import InputError
-    from engine.training.dataset import from_csv
     from engine.training.job import train_model
     from engine.training.trainer import TrainConfig
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.labels or not args.out or not (args.captions or args.images):
             raise InputError("give --project DIR, or --labels, --out and --captions and/or --images")
-        dataset = from_csv(label_info(args.labels), args.captions, args.images)
+        dataset = from_csv(resolve_labels(args.labels), args.captions, args.images)
         out = Path(args.out)
         cache = Path(args.cache) if args.cache else out.parent / ".feature-cache"
     with cli_job(args.no_progress) as (progress, cancel):
