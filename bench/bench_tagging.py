@@ -54,17 +54,18 @@ def make_folder(folder: Path, n: int, size: tuple[int, int], seed: int) -> list[
 
 
 def build_model(root: Path, model_name: str, image_size: int | None) -> tuple[Path, Path]:
-    from engine.artifact import LabelInfo, save_pretrained
+    from engine.artifact import save_pretrained
     from engine.clip.backbone import load_backbone
     from engine.clip.config import BackboneConfig, ModelConfig
     from engine.clip.model import T2IPAL
     from engine.clip.random_init import save_random_clip
     from engine.export.onnx_export import export_onnx
+    from engine.labels.labelset import LabelSet
 
     ckpt = save_random_clip(model_name, root / "clip.safetensors", image_size=image_size)
     backbone = load_backbone(BackboneConfig(model_name=model_name, pretrained=str(ckpt), image_size=image_size))
     model = T2IPAL(backbone, LABELS, ModelConfig())
-    folder = save_pretrained(model, root / "model", LabelInfo(LABELS), thresholds=[0.0] * len(LABELS))
+    folder = save_pretrained(model, root / "model", LabelSet.from_names(LABELS), thresholds=[0.0] * len(LABELS))
     t0 = time.perf_counter()
     result = export_onnx(folder, root / "model.onnx")
     print(f"export: {time.perf_counter() - t0:.1f} s, {result.size_bytes / 1e6:.0f} MB, "

@@ -6,14 +6,14 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import __version__
 from engine.clip.config import BackboneConfig, ModelConfig
-from engine.errors import ArtifactError
+from engine.errors import ArtifactError, InputError
 from engine.hashing import sha256_file
 from engine.imaging import PreprocessSpec
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from engine.clip.backbone import ClipBackbone
     from engine.clip.inference import TaggerModule
     from engine.clip.model import T2IPAL
+    from engine.labels.labelset import LabelSet
 
 FORMAT = "t2ipal-model"
 FORMAT_VERSION = 1
@@ -30,37 +31,28 @@ CONFIG_FILE, WEIGHTS_FILE, LABELS_FILE = "config.json", "weights.safetensors", "
 CONSTANT_KEYS = ("const.class_global", "const.class_local", "const.alpha", "const.inv_tau")
 
 
-@dataclass
-class LabelInfo:
-    """Label names in class order, the names used inside prompts, and the optional hierarchy."""
+def read_labels(data: Any, *, source: str) -> LabelSet:
+    """labels.json as a LabelSet: the label-set format, or the older `{names, prompt_names, parents}` one."""
+    from engine.labels.labelset import LabelSet
 
-    names: list[str]
-    prompt_names: list[str] | None = None
-    parents: dict[str, str | None] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.prompt_names is None:
-            self.prompt_names = list(self.names)
-        if len(self.prompt_names) != len(self.names):
-            raise ArtifactError("labels: prompt_names and names differ in length")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"names": self.names, "prompt_names": self.prompt_names, "parents": self.parents}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LabelInfo:
-        return cls(list(d["names"]), list(d.get("prompt_names") or d["names"]), dict(d.get("parents") or {}))
-
-    @classmethod
-    def from_labelset(cls, labelset: Any) -> LabelInfo:
-        """The class order, prompt names and hierarchy of an `engine.labels.LabelSet`."""
-        return cls(list(labelset.names), list(labelset.prompt_names), dict(labelset.parents))
+    if isinstance(data, dict) and "names" in data and "labels" not in data:
+        names = [str(n) for n in data["names"]]
+        prompts = [str(p) for p in (data.get("prompt_names") or names)]
+        parents = dict(data.get("parents") or {})
+        if len(prompts) != len(names):
+            raise ArtifactError(f"{source}: prompt_names and names differ in length")
+        labels = [{"name": n, "prompt": p, "parent": parents.get(n)} for n, p in zip(names, prompts, strict=True)]
+        data = {"name": "model", "labels": labels}
+    try:
+        return LabelSet.from_dict(data, source=source)
+    except InputError as exc:
+        raise ArtifactError(str(exc)) from exc
 
 
 def save_pretrained(
     model: T2IPAL,
     folder: str | Path,
-    labels: LabelInfo,
+    labels: LabelSet,
     *,
     thresholds: list[float] | None = None,
     summary: dict[str, Any] | None = None,
@@ -96,7 +88,7 @@ def save_pretrained(
             "summary": summary or {},
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-        (tmp / LABELS_FILE).write_text(json.dumps(labels.to_dict(), indent=2) + "\n", encoding="utf-8")
+        (tmp / LABELS_FILE).write_text(labels.to_json() + "\n", encoding="utf-8")
         if folder.exists():
             old = folder.with_name(f".{folder.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -116,7 +108,7 @@ class ModelArtifact:
 
     folder: Path
     config: dict[str, Any]
-    labels_info: LabelInfo
+    labelset: LabelSet
     tensors: dict[str, torch.Tensor]
 
     @classmethod
@@ -129,9 +121,10 @@ class ModelArtifact:
                 raise ArtifactError(f"{folder} is not a T2I-PAL model folder: {name} is missing")
         try:
             config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-            labels = LabelInfo.from_dict(json.loads((folder / LABELS_FILE).read_text(encoding="utf-8")))
+            raw_labels = json.loads((folder / LABELS_FILE).read_text(encoding="utf-8"))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ArtifactError(f"{folder}: config.json or labels.json is corrupt ({exc})") from exc
+        labels = read_labels(raw_labels, source=str(folder / LABELS_FILE))
         if config.get("format") != FORMAT:
             raise ArtifactError(f"{folder}/config.json is not a {FORMAT} config")
         if int(config.get("format_version", 0)) > FORMAT_VERSION:
@@ -150,11 +143,11 @@ class ModelArtifact:
     # ---- metadata ----------------------------------------------------------------------------------
     @property
     def labels(self) -> list[str]:
-        return list(self.labels_info.names)
+        return list(self.labelset.names)
 
     @property
     def parents(self) -> dict[str, str | None]:
-        return dict(self.labels_info.parents)
+        return dict(self.labelset.parents)
 
     @property
     def thresholds(self) -> list[float]:
@@ -194,7 +187,7 @@ class ModelArtifact:
         from engine.clip.model import T2IPAL
 
         backbone = backbone or self.load_backbone(device=device, precision=precision)
-        model = T2IPAL(backbone, self.labels_info.prompt_names or self.labels, self.model_cfg)
+        model = T2IPAL(backbone, self.labelset.prompt_names, self.model_cfg)
         head = {k[5:]: v.to(backbone.device) for k, v in self.tensors.items() if k.startswith("head.")}
         try:
             model.load_head_state_dict(head)

@@ -16,18 +16,10 @@ log = logging.getLogger(__name__)
 
 Migration = Callable[[sqlite_utils.Database], None]
 
-# area name -> ordered list of migrations; each area (captions, synthesis, tags, ...) owns its tables.
+# area name -> ordered list of migrations; each area (captions, synthesis, tags, ...) owns its tables and
+# registers them when its store module is imported. `engine.project` imports every store, so a project's
+# database always gets every area; this layer never imports the stores itself.
 _MIGRATIONS: dict[str, list[Migration]] = {}
-# modules that register the project database's areas; imported before a full migration so that the schema
-# never depends on which parts of the engine happen to have been imported already
-AREA_MODULES = ("engine.captions.store", "engine.synthesis.cache", "engine.tagging.store")
-
-
-def _register_all_areas() -> None:
-    import importlib
-
-    for name in AREA_MODULES:
-        importlib.import_module(name)
 
 
 def register_migrations(area: str, migrations: list[Migration]) -> None:
@@ -36,7 +28,7 @@ def register_migrations(area: str, migrations: list[Migration]) -> None:
 
 
 def open_db(path: str | Path, *, areas: tuple[str, ...] | None = None) -> sqlite_utils.Database:
-    """Open (creating if needed) a database, enable WAL, and migrate the given areas (default all)."""
+    """Open (creating if needed) a database, enable WAL, and migrate the given areas (default: all registered)."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,8 +47,7 @@ def open_db(path: str | Path, *, areas: tuple[str, ...] | None = None) -> sqlite
 
 
 def migrate(db: sqlite_utils.Database, areas: tuple[str, ...] | None = None) -> None:
-    if areas is None:
-        _register_all_areas()
+    """Apply the pending migrations of `areas` (default: every area registered so far)."""
     db.execute("CREATE TABLE IF NOT EXISTS schema_versions (area TEXT PRIMARY KEY, version INTEGER NOT NULL)")
     for area in areas if areas is not None else tuple(_MIGRATIONS):
         steps = _MIGRATIONS.get(area, [])

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import sqlite_utils
 
+# Imported for their migrations: every area's tables exist in any database opened through a Project.
+import engine.captions.store  # noqa: F401
+import engine.synthesis.cache  # noqa: F401
+import engine.tagging.store  # noqa: F401
 from engine.db import open_db, register_migrations
 
 DB_NAME = "project.db"

@@ -42,14 +42,22 @@ def open_project(path: str | Path) -> Project:
 
 
 def resolve_labels(spec: str) -> LabelSet:
-    """A bundled set name, a label-set file (.json/.yaml), a .txt file (one label per line) or 'a,b,c'."""
+    """A bundled label-set name, a label-set file (.json/.yaml), a .txt file (one per line) or 'a,b,c'.
+
+    Names from a .txt file or a list are used verbatim in prompts (no "_" -> " " rewording).
+    """
     path = Path(spec)
     if path.suffix.lower() == ".txt" and path.is_file():
         names = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        return LabelSet.from_names(names, name=path.stem)
+        return _verbatim(names, path.stem)
     if "," in spec and not path.exists():
-        return LabelSet.from_names([s.strip() for s in spec.split(",") if s.strip()])
+        return _verbatim([s.strip() for s in spec.split(",") if s.strip()], "custom")
     return LabelSet.resolve(spec)
+
+
+def _verbatim(names: list[str], name: str) -> LabelSet:
+    labels = [{"name": n, "prompt": n} if "_" in n else {"name": n} for n in names]
+    return LabelSet.from_dict({"name": name, "labels": labels}, source=name)
 
 
 def _stored_labels(project: Project) -> LabelSet | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -16,6 +15,7 @@ import sqlite_utils
 from engine.captions.sources import detect_format, iter_captions
 from engine.db import register_migrations, transaction
 from engine.errors import InputError
+from engine.hashing import caption_hash
 from engine.labels.labelset import LabelSet
 from engine.labels.noun_filter import NounFilter
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
@@ -42,11 +42,6 @@ def _migration_1(db: sqlite_utils.Database) -> None:
 
 
 register_migrations("captions", [_migration_1])
-
-
-def caption_hash(text: str) -> str:
-    """Hash of the normalised text (case, spacing and closing punctuation ignored): equal hashes are duplicates."""
-    return hashlib.sha1(" ".join(text.lower().split()).rstrip(" .!?;:,").encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InputError
+
+if TYPE_CHECKING:
+    pass
 
 
 def add_device_args(parser: argparse.ArgumentParser) -> None:
@@ -63,19 +66,3 @@ def load_json_sections(path: str | None) -> dict[str, Any]:
     if unknown:
         raise InputError(f"{path}: unknown sections {sorted(unknown)}; use backbone, model and train")
     return dict(data)
-
-
-def label_info(spec: str) -> Any:
-    """A bundled label-set name, a label-set file (.json/.yaml), a .txt file (one per line) or 'a,b,c'."""
-    from engine.artifact import LabelInfo
-
-    path = Path(spec)
-    if path.suffix.lower() == ".txt" and path.is_file():
-        names = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        return LabelInfo(names)
-    if "," in spec and not path.exists():
-        return LabelInfo([s.strip() for s in spec.split(",") if s.strip()])
-    from engine.labels.labelset import LabelSet
-
-    ls = LabelSet.resolve(spec)
-    return LabelInfo.from_labelset(ls)

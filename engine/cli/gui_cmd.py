@@ -1,9 +1,11 @@
-"""`t2ipal gui`: opens the desktop app (imported lazily; the engine never imports Qt at module import)."""
+"""`t2ipal gui`: opens the desktop app in a child process (the engine never imports the GUI package)."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
+import importlib.util
+import subprocess
+import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,16 +18,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=handler)
 
 
-def handler(args: argparse.Namespace) -> int:
+def gui_argv(args: argparse.Namespace) -> list[str]:
+    """The `python -m t2ipal_gui` arguments for the parsed `t2ipal gui` flags."""
     argv = [args.project] if args.project else []
     if args.new:
         argv.append("--new")
     if args.theme:
         argv += ["--theme", args.theme]
-    try:
-        gui_app = importlib.import_module("t2ipal_gui.app")  # a string import: no static engine -> GUI edge
-    except ImportError as exc:
+    return argv
+
+
+def handler(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("PySide6") is None:
         from engine.errors import DependencyMissing
 
-        raise DependencyMissing(f"the desktop app needs PySide6 ({exc}); pip install PySide6-Essentials") from exc
-    return int(gui_app.run(argv))
+        raise DependencyMissing("the desktop app needs PySide6; pip install PySide6-Essentials")
+    return subprocess.call([sys.executable, "-m", "t2ipal_gui", *gui_argv(args)])

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
+import engine.demo  # noqa: F401  - registers the demo renderer and tokenizer for every command
 from engine import __version__
+from engine.cli import (
+    captions_cmd,
+    demo_cmd,
+    eval_cmd,
+    export_cmd,
+    fetch_cmd,
+    gui_cmd,
+    init_cmd,
+    labels_cmd,
+    query_cmd,
+    synth_cmd,
+    tag_cmd,
+    tags_cmd,
+    train_cmd,
+)
 from engine.errors import Cancelled, EngineError
 from engine.logs import configure
 
@@ -16,21 +31,21 @@ log = logging.getLogger(__name__)
 
 # Each module defines `register(subparsers)`; the handler it sets as `func` gets the parsed args
 # and returns an exit code. Heavy imports (torch, open_clip, diffusers) stay inside handlers.
-COMMAND_MODULES = [  # in pipeline order, as `t2ipal --help` lists them
-    "engine.cli.init_cmd",
-    "engine.cli.labels_cmd",
-    "engine.cli.captions_cmd",
-    "engine.cli.synth_cmd",
-    "engine.cli.train_cmd",
-    "engine.cli.eval_cmd",
-    "engine.cli.export_cmd",
-    "engine.cli.tag_cmd",
-    "engine.cli.query_cmd",
-    "engine.cli.tags_cmd",
-    "engine.cli.gui_cmd",
-    "engine.cli.demo_cmd",
-    "engine.cli.fetch_cmd",
-]
+COMMAND_MODULES = (  # in pipeline order, as `t2ipal --help` lists them
+    init_cmd,
+    labels_cmd,
+    captions_cmd,
+    synth_cmd,
+    train_cmd,
+    eval_cmd,
+    export_cmd,
+    tag_cmd,
+    query_cmd,
+    tags_cmd,
+    gui_cmd,
+    demo_cmd,
+    fetch_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"t2ipal {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for module in COMMAND_MODULES:
+        module.register(sub)
     return parser
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -11,6 +10,7 @@ from typing import Any
 
 from engine import hub, torch_ready
 from engine.errors import ConfigError, ModelNotFound
+from engine.hashing import content_digest, sha1_hex
 from engine.imaging import OPENAI_MEAN, OPENAI_STD, PreprocessSpec
 
 torch_ready()
@@ -100,7 +100,7 @@ def _preprocess_spec(model: Any, image_size: int) -> PreprocessSpec:
 
 
 def _weights_fingerprint(module: nn.Module) -> str:
-    digest = hashlib.blake2b(digest_size=16)
+    digest = content_digest()
     for name, tensor in sorted(module.state_dict().items()):
         digest.update(name.encode())
         digest.update(tensor.detach().to("cpu").contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
@@ -149,7 +149,7 @@ class ClipBackbone(nn.Module):
         """Content key of the weights and feature definition (changes when either changes)."""
         if self._fingerprint is None:
             extra = f"{self.cfg.model_name}|{self.image_size}|{self.cfg.use_pos_embed}|{self.kind}"
-            self._fingerprint = hashlib.sha1((extra + _weights_fingerprint(self.model)).encode()).hexdigest()[:20]
+            self._fingerprint = sha1_hex(extra + _weights_fingerprint(self.model), 20)
         return self._fingerprint
 
     def _grid_of(self, probe: torch.Tensor) -> tuple[int, int]:

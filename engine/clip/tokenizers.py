@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, Protocol
-
-import torch
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
 
 
 class Tokenizer(Protocol):
@@ -16,10 +17,15 @@ class Tokenizer(Protocol):
     def __call__(self, texts: list[str]) -> torch.Tensor: ...
 
 
-# name -> "module:attribute" of a class taking `context_length=`; imported only when used.
-REGISTRY: dict[str, str] = {
-    "demo-words": "engine.demo.tokenizer:DemoTokenizer",
-}
+TokenizerFactory = Callable[[int], Tokenizer]  # context_length -> tokenizer
+
+# name -> factory; higher layers add theirs with `register_tokenizer` (the demo world registers "demo-words")
+REGISTRY: dict[str, TokenizerFactory] = {}
+
+
+def register_tokenizer(name: str, factory: TokenizerFactory) -> None:
+    """Make `get_tokenizer(name, ...)` call `factory(context_length)`; a later call replaces it."""
+    REGISTRY[name] = factory
 
 
 def get_tokenizer(name: str | None, model_name: str, context_length: int) -> Tokenizer:
@@ -28,12 +34,8 @@ def get_tokenizer(name: str | None, model_name: str, context_length: int) -> Tok
 
         tok: Any = open_clip.get_tokenizer(model_name, context_length=context_length)
         return tok  # type: ignore[no-any-return]
-    target = REGISTRY.get(name) if name in REGISTRY else name if ":" in name else None
-    if target is None:
-        raise ConfigError("tokenizer", f"unknown tokenizer {name!r}; known: open_clip, {', '.join(REGISTRY)}")
-    module_name, _, attr = target.partition(":")
-    try:
-        factory = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError("tokenizer", f"cannot import {target!r}: {exc}") from exc
-    return factory(context_length=context_length)  # type: ignore[no-any-return]
+    factory = REGISTRY.get(name)
+    if factory is None:
+        hint = " (import engine.demo to register the demo tokenizer)" if name.startswith("demo") else ""
+        raise ConfigError("tokenizer", f"unknown tokenizer {name!r}; known: open_clip, {', '.join(REGISTRY)}{hint}")
+    return factory(context_length)

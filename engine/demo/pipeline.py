@@ -157,8 +157,7 @@ class DemoSession:
     """A project folder set up for the demo: the demo label set stored in its database, the demo CLIP loaded."""
 
     project: Any
-    labelset: Any
-    info: Any  # engine.artifact.LabelInfo of the label set
+    labelset: Any  # engine.labels.LabelSet
     backbone: Any
     random_clip: bool  # True when the shipped demo CLIP was missing
     db: Any
@@ -167,7 +166,6 @@ class DemoSession:
 
 def open_demo_project(project_dir: str | Path) -> DemoSession:
     """Create (or reopen) `project_dir`, store the demo label set and load the demo CLIP on the CPU."""
-    from engine.artifact import LabelInfo
     from engine.captions.store import CaptionStore
     from engine.clip.backbone import load_backbone
     from engine.demo import world
@@ -181,7 +179,7 @@ def open_demo_project(project_dir: str | Path) -> DemoSession:
     db = project.open_db()
     store = CaptionStore(db)
     store.add_labelset(labelset)
-    return DemoSession(project, labelset, LabelInfo.from_labelset(labelset), backbone, random_clip, db, store)
+    return DemoSession(project, labelset, backbone, random_clip, db, store)
 
 
 def _write_split(folder: Path, split: str, n: int) -> tuple[list[str], np.ndarray]:
@@ -222,12 +220,12 @@ def _save_png(arr: np.ndarray, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _upper_bound_set(folder: Path, n: int, labels_info: Any) -> Any:
+def _upper_bound_set(folder: Path, n: int, labelset: Any) -> Any:
     """Labelled photo-style images from the "probe" split: what the supervised ceiling trains on."""
-    from engine.training.dataset import TrainingSet
+    from engine.datasets.training_set import TrainingSet
 
     paths, labels = _write_split(folder, "probe", n)
-    return TrainingSet(labels_info, image_paths=paths, image_labels=labels, image_groups=[f"p{i}" for i in range(n)])
+    return TrainingSet(labelset, image_paths=paths, image_labels=labels, image_groups=[f"p{i}" for i in range(n)])
 
 
 def _captions_for_seed(store: Any, labelset: Any, folder: Path, seed: int, n: int, cancel: CancelToken | None) -> Any:
@@ -242,13 +240,14 @@ def _captions_for_seed(store: Any, labelset: Any, folder: Path, seed: int, n: in
 
 
 def seed_dataset(
-    project: Any, db: Any, store: Any, labelset: Any, info: Any, seed: int, n_captions: int,
+    project: Any, db: Any, store: Any, labelset: Any, seed: int, n_captions: int,
     cancel: CancelToken | None = None,
 ) -> Any:
     """One seed's caption set (stored through the caption store) and its renders (through the synthesis cache)."""
+    from engine.datasets.csv_sets import multi_hot
+    from engine.datasets.training_set import TrainingSet
     from engine.demo.renderer import DemoRenderer
     from engine.synthesis.runner import SynthesisConfig, synthesize
-    from engine.training.dataset import TrainingSet, multi_hot
 
     names = list(labelset.names)
     captions = _captions_for_seed(store, labelset, project.root / "captions", seed, n_captions, cancel)
@@ -256,7 +255,7 @@ def seed_dataset(
                        db=db, cancel=cancel)
     texts = [c.text for c in captions]
     return TrainingSet(
-        info, texts, multi_hot(names, [list(c.labels) for c in captions], "captions"), texts,
+        labelset, texts, multi_hot(names, [list(c.labels) for c in captions], "captions"), texts,
         [str(project.synthetic_dir / r.path) for r in synth.records],
         multi_hot(names, [list(r.labels) for r in synth.records], "renders"),
         [r.caption for r in synth.records],
@@ -348,7 +347,7 @@ def _run_seed(run: _DemoRun, seed: int, result: DemoResult) -> None:
     check_cancel(run.cancel)
     stages.say(f"seed {seed}: {cfg.n_captions} captions and their renders")
     with stages.stage("captions + renders"):
-        dataset = seed_dataset(demo.project, demo.db, demo.store, demo.labelset, demo.info, seed, cfg.n_captions,
+        dataset = seed_dataset(demo.project, demo.db, demo.store, demo.labelset, seed, cfg.n_captions,
                                run.cancel)
     for method in cfg.methods:
         if method == "upper_bound":
@@ -366,7 +365,7 @@ def _run_upper_bound(run: _DemoRun, seed: int, result: DemoResult) -> None:
     run.stages.say(f"seed {seed}: {TITLES['upper_bound']}")
     if run.upper is None:
         with run.stages.stage("training"):
-            run.upper = _upper_bound_set(run.demo.project.root / "labelled-photos", run.cfg.n_upper, run.demo.info)
+            run.upper = _upper_bound_set(run.demo.project.root / "labelled-photos", run.cfg.n_upper, run.demo.labelset)
     model_dir = _train(run, run.upper, "upper_bound", seed)
     result.per_seed["upper_bound"].append(_evaluate(run, model_dir, f"upper_bound-seed{seed}"))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import json
 import logging
 import math
@@ -22,6 +21,7 @@ import numpy as np
 from engine.config import ConfigBase, require_choice, require_int, require_positive, require_range
 from engine.demo import world
 from engine.errors import ArtifactError
+from engine.hashing import sha256_hex
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class PretrainConfig(ConfigBase):
                              "checkpoint_every", "save_dtype", "val_every", "n_val")
                 and (include_refine or not k.startswith("refine_"))}
         keep["world"] = world_fingerprint()
-        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+        return sha256_hex(json.dumps(keep, sort_keys=True), 16)
 
 
 @dataclass
@@ -129,7 +129,7 @@ class PretrainResult:
 def world_fingerprint() -> str:
     """Changes whenever the world's vocabulary or class list changes (ids and labels depend on them)."""
     text = json.dumps({"vocab": world.vocabulary(), "classes": world.CLASSES, "size": world.IMAGE_SIZE})
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return sha256_hex(text, 16)
 
 
 # ---- corpus --------------------------------------------------------------------------------------------------

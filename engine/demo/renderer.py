@@ -11,7 +11,7 @@ import numpy as np
 from engine.config import require_int, require_range
 from engine.demo import world
 from engine.progress import check_cancel
-from engine.synthesis.backend import RenderRequest, register_backend
+from engine.synthesis.backend import RenderRequest
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -113,5 +113,3 @@ class DemoRenderer:
             out.append(render_caption(req.caption, req.seed, size=self.size, style=self.style))
         return out
 
-
-register_backend("demo", DemoRenderer.from_options)

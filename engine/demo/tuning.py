@@ -57,7 +57,7 @@ def tune_demo(
     if demo.random_clip:
         log.warning("tuning on a random-init demo CLIP: the choice means nothing")
     project, backbone, db = demo.project, demo.backbone, demo.db
-    dataset = seed_dataset(project, db, demo.store, demo.labelset, demo.info, seed, n_captions, cancel)
+    dataset = seed_dataset(project, db, demo.store, demo.labelset, seed, n_captions, cancel)
     points = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     reporter = ProgressReporter(progress, "tuning", len(points))
     result = TuneResult()

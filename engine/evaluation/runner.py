@@ -14,6 +14,7 @@ import numpy as np
 from engine.errors import InputError
 from engine.evaluation.metrics import MetricReport, evaluate_scores
 from engine.imaging import PreprocessSpec, preprocess_batch
+from engine.labels.labelset import LabelSet
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class EvalInputs:
     dataset: str | None = None
     root: str | None = None
     images_csv: str | None = None
-    labels: Any = None  # LabelInfo for zero-shot on images.csv
+    labels: LabelSet | None = None  # the label set for zero-shot on images.csv
     backbone_overrides: dict[str, Any] = field(default_factory=dict)
     limit: int | None = None
 
@@ -69,16 +70,16 @@ def _load_data(inputs: EvalInputs) -> tuple[list[str], list[str], np.ndarray, li
         ds = load_eval_dataset(inputs.dataset, inputs.root or "")
         return [str(p) for p in ds.image_paths], list(ds.classnames), ds.labels, list(ds.prompt_names)
     if inputs.images_csv:
-        from engine.artifact import LabelInfo, ModelArtifact
-        from engine.training.dataset import from_csv
+        from engine.artifact import ModelArtifact
+        from engine.datasets.csv_sets import from_csv
 
-        info = inputs.labels
-        if info is None and inputs.model_dir is not None:
-            info = ModelArtifact.from_pretrained(inputs.model_dir).labels_info
-        if info is None:
+        labelset = inputs.labels
+        if labelset is None and inputs.model_dir is not None:
+            labelset = ModelArtifact.from_pretrained(inputs.model_dir).labelset
+        if labelset is None:
             raise InputError("evaluating images.csv zero-shot needs --labels")
-        ts = from_csv(LabelInfo(info.names, info.prompt_names, info.parents), None, inputs.images_csv)
-        return ts.image_paths, list(info.names), ts.image_labels, list(info.prompt_names or info.names)
+        ts = from_csv(labelset, None, inputs.images_csv)
+        return ts.image_paths, list(labelset.names), ts.image_labels, list(labelset.prompt_names)
     raise InputError("nothing to evaluate: give a dataset or an images.csv")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
+from engine.hashing import sha1_hex
 from engine.labels.hierarchy import HIERARCHY_SEP, ancestors, keyword_path
 from engine.labels.text import canonical_phrase, tokenize
 
@@ -123,7 +123,7 @@ class LabelSet:
         return [label.translations.get(language, label.name) for label in self.labels]
 
     def fingerprint(self) -> str:
-        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        return sha1_hex(json.dumps(self.to_dict(), sort_keys=True), 16)
 
     # -- construction ------------------------------------------------------------------------------
     @classmethod

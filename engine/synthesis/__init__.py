@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.hashing import caption_key
 from engine.synthesis.backend import (
     RenderRequest,
     SynthesisBackend,
@@ -12,7 +13,7 @@ from engine.synthesis.backend import (
 from engine.synthesis.cache import ImageRecord, Manifest, ManifestReport
 from engine.synthesis.items import CaptionItem, as_caption_items
 from engine.synthesis.runner import SynthesisConfig, SynthesisResult, synthesize
-from engine.synthesis.seeds import caption_key, image_seed, params_hash
+from engine.synthesis.seeds import image_seed, params_hash
 
 __all__ = [
     "CaptionItem",

@@ -49,11 +49,17 @@ class SynthesisBackend(Protocol):
 
 
 BackendFactory = Callable[..., SynthesisBackend]
-_REGISTRY: dict[str, BackendFactory] = {}
-_LAZY: dict[str, str] = {
-    "diffusers": "engine.synthesis.diffusers_backend:DiffusersBackend.from_options",
-    "demo": "engine.demo.renderer:DemoRenderer.from_options",  # the demo world's procedural renderer
-}
+
+
+def diffusers_backend(**options: Any) -> SynthesisBackend:
+    """The diffusers text-to-image backend (torch and diffusers are imported only here)."""
+    from engine.synthesis.diffusers_backend import DiffusersBackend
+
+    return DiffusersBackend.from_options(**options)
+
+
+# name -> factory; higher layers add theirs with `register_backend` (the demo world registers "demo")
+_REGISTRY: dict[str, BackendFactory] = {"diffusers": diffusers_backend}
 
 
 def register_backend(name: str, factory: BackendFactory) -> None:
@@ -62,20 +68,12 @@ def register_backend(name: str, factory: BackendFactory) -> None:
 
 
 def available_backends() -> list[str]:
-    return sorted(set(_REGISTRY) | set(_LAZY))
+    return sorted(_REGISTRY)
 
 
 def create_backend(name: str, **options: Any) -> SynthesisBackend:
-    """Build a registered backend; built-in ones are imported on first use (no torch at import)."""
+    """Build a registered backend; factories import their heavy modules on first use (no torch at import)."""
     factory = _REGISTRY.get(name)
-    if factory is None and name in _LAZY:
-        import importlib
-
-        module_name, attr = _LAZY[name].split(":")
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-        factory = obj
     if factory is None:
         raise ConfigError("backend", f"unknown synthesis backend {name!r}; known: {', '.join(available_backends())}")
     return factory(**options)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import InputError
-from engine.synthesis.seeds import caption_key
+from engine.hashing import caption_key
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 from PIL import Image
@@ -16,7 +16,6 @@ from engine.config import ConfigBase, require_choice, require_int
 from engine.errors import EngineError
 from engine.hashing import sha256_bytes, sha256_file
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
-from engine.project import Project
 from engine.synthesis.backend import RenderRequest, SynthesisBackend
 from engine.synthesis.cache import (
     ImageRecord,
@@ -29,6 +28,9 @@ from engine.synthesis.cache import (
 )
 from engine.synthesis.items import CaptionItem, as_caption_items
 from engine.synthesis.seeds import image_seed, params_hash
+
+if TYPE_CHECKING:
+    from engine.project import Project  # annotation only: a project sits above synthesis
 
 log = logging.getLogger(__name__)
 

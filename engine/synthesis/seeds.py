@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
+
+from engine.hashing import sha256_hex, sha256_int
 
 SEED_BITS = 63  # torch.Generator.manual_seed accepts any non-negative int below 2**64
 
 
-def caption_key(text: str) -> str:
-    """Stable 32-hex key of a caption's text (whitespace-normalised, case kept)."""
-    norm = " ".join(text.split())
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:32]
-
-
 def image_seed(key: str, index: int, run_seed: int) -> int:
     """Seed of image `index` of the caption with `key` in a run seeded `run_seed`."""
-    digest = hashlib.sha256(f"{key}|{int(index)}|{int(run_seed)}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") & ((1 << SEED_BITS) - 1)
+    return sha256_int(f"{key}|{int(index)}|{int(run_seed)}", SEED_BITS)
 
 
 def canonical_json(data: Any) -> str:
@@ -27,4 +21,4 @@ def canonical_json(data: Any) -> str:
 
 def params_hash(params: dict[str, Any]) -> str:
     """24-hex hash of a backend's `params_key()`; a changed parameter gives a new hash (and folder)."""
-    return hashlib.sha256(canonical_json(params).encode("utf-8")).hexdigest()[:24]
+    return sha256_hex(canonical_json(params), 24)

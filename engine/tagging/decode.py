@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import struct
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from engine.hashing import content_key
 from engine.imaging import PreprocessSpec, open_rgb, preprocess
 
 log = logging.getLogger(__name__)
@@ -47,10 +47,6 @@ def read_bytes(path: str) -> bytes:
         return fh.read()
 
 
-def file_checksum(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 def decode_file(
     path: str, spec: PreprocessSpec, *, draft: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> Decoded:
@@ -68,7 +64,7 @@ def decode_file(
         raise DecodeError(f"cannot read file: {exc.strerror or exc}") from exc
     if not data:
         raise DecodeError("empty file")
-    checksum = file_checksum(data)
+    checksum = content_key(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -15,12 +14,13 @@ from safetensors.torch import load_file, save_file
 from engine.clip.model import T2IPAL
 from engine.config import ConfigBase
 from engine.errors import ArtifactError
+from engine.hashing import sha1_hex
 
 
 def run_key(model: T2IPAL, train_cfg: ConfigBase, data_sizes: list[int]) -> str:
     """Identifies a training setup (model, training settings, classes, data sizes); a resume must match it."""
     blob = json.dumps([model.cfg.to_dict(), train_cfg.to_dict(), model.classnames, data_sizes], sort_keys=True)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+    return sha1_hex(blob, 16)
 
 
 @dataclass

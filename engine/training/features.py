@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -15,6 +14,7 @@ from safetensors.torch import load_file, save_file
 
 from engine.clip.backbone import ClipBackbone
 from engine.errors import InputError
+from engine.hashing import file_content_key, sha1_hex, text_key
 from engine.imaging import preprocess_batch
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 
@@ -39,18 +39,11 @@ class TextFeatures:
 
 
 def file_key(path: str | Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
+    """Feature-cache key of a training image: its content key."""
     try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
+        return file_content_key(path)
     except OSError as exc:
         raise InputError(f"cannot read training image {path}: {exc}") from exc
-    return digest.hexdigest()
-
-
-def text_key(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _atomic_save(tensors: dict[str, torch.Tensor], path: Path) -> None:
@@ -72,7 +65,7 @@ class FeatureCache:
         self.backbone = backbone
         self.dtype = torch.float16 if fp16 else torch.float32
         spec = backbone.preprocess_spec
-        spec_key = hashlib.sha1(repr(spec.to_dict()).encode()).hexdigest()[:8]
+        spec_key = sha1_hex(repr(spec.to_dict()), 8)
         self.root = Path(root) / backbone.fingerprint
         self.image_dir = self.root / f"img-{spec_key}-{'fp16' if fp16 else 'fp32'}"
         self.text_dir = self.root / f"txt-{'fp16' if fp16 else 'fp32'}"

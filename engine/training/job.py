@@ -12,10 +12,10 @@ from engine.artifact import save_pretrained
 from engine.clip.backbone import ClipBackbone, load_backbone
 from engine.clip.config import BackboneConfig, ModelConfig
 from engine.clip.model import T2IPAL
+from engine.datasets.training_set import TrainingSet
 from engine.device import resolve
 from engine.progress import CancelToken, ProgressCallback, check_cancel
 from engine.training.config import TrainConfig
-from engine.training.dataset import TrainingSet
 from engine.training.features import FeatureCache
 from engine.training.trainer import BranchData, FitData, TrainResult, fit
 
@@ -77,7 +77,7 @@ def train_model(
     cache = FeatureCache(cache_dir, backbone, fp16=train_cfg.fp16_features)
     data = build_fit_data(backbone, train, heldout, cache, model_cfg.branches, train_cfg,
                           progress=progress, cancel=cancel)
-    model = T2IPAL(backbone, dataset.labels.prompt_names or dataset.labels.names, model_cfg, seed=train_cfg.seed)
+    model = T2IPAL(backbone, dataset.labels.prompt_names, model_cfg, seed=train_cfg.seed)
     ckpt = checkpoint_dir_for(out_dir)
     result = fit(model, data, train_cfg, checkpoint_dir=ckpt if model_cfg.learned else None,
                  progress=progress, cancel=cancel)

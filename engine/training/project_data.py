@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.artifact import LabelInfo
+from engine.datasets.csv_sets import multi_hot
+from engine.datasets.training_set import TrainingSet
 from engine.errors import InputError
-from engine.project import Project
-from engine.training.dataset import TrainingSet, multi_hot
+
+if TYPE_CHECKING:
+    from engine.project import Project  # annotation only: a project sits above training
 
 
 def load_project_labelset(project: Project) -> Any:
@@ -29,7 +31,6 @@ def training_set_from_project(project: Project, labelset: Any = None, *, source:
 
     labelset = labelset or load_project_labelset(project)
     names = list(labelset.names)
-    info = LabelInfo.from_labelset(labelset)
     with project.db() as db:
         captions = [c for c in CaptionStore(db).iter_captions(labelset.name, source=source) if c.labels]
         records = Manifest(db, project.synthetic_dir).records(include_flagged=False)
@@ -47,7 +48,7 @@ def training_set_from_project(project: Project, labelset: Any = None, *, source:
     if not captions:
         raise InputError(f"no stored caption mentions a label of {labelset.name!r}; import or generate captions")
     return TrainingSet(
-        info,
+        labelset,
         [c.text for c in captions], multi_hot(names, [list(c.labels) for c in captions], "captions"),
         [f"c:{c.id}" for c in captions],
         images, multi_hot(names, image_labels, "synthetic images"), image_groups,

@@ -79,12 +79,14 @@ def test_device_and_precision_resolution():
         assert info.value.field == field
 
 
-def test_every_area_is_migrated_whatever_was_imported_before(tmp_path):
-    code = ("import sys; from engine.db import open_db; db = open_db(sys.argv[1]); "
+def test_a_project_database_gets_every_area_whatever_was_imported_before(tmp_path):
+    code = ("import sys, pathlib; from engine.project import Project; "
+            "db = Project(pathlib.Path(sys.argv[1])).create().open_db(); "
             "print(sorted(db.table_names()))")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.db")], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p")], capture_output=True, text=True,
                          check=True).stdout
-    for table in ("captions", "labelsets", "synthetic_images", "tag_images", "tags", "schema_versions"):
+    for table in ("captions", "labelsets", "synthetic_images", "tag_images", "tags", "schema_versions",
+                  "project_state"):
         assert f"'{table}'" in out
 
 

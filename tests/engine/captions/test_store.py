@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from engine.captions.generate import GeneratedCaption
-from engine.captions.store import CaptionStore, caption_hash
+from engine.captions.store import CaptionStore
 from engine.db import open_db
 from engine.errors import Cancelled, InputError
+from engine.hashing import caption_hash
 from engine.labels.labelset import LabelSet
 from engine.progress import CancelToken
 

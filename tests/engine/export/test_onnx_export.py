@@ -12,6 +12,7 @@ from PIL import Image
 from engine.errors import ExportError
 from engine.export.metadata import ModelMetadata
 from engine.imaging import PreprocessSpec
+from engine.labels.labelset import LabelSet
 
 torch = pytest.importorskip("torch")
 
@@ -21,7 +22,7 @@ LABELS = ["dog", "cat", "animal"]
 @pytest.fixture(scope="module")
 def artifact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real (tiny, random) T2I-PAL model folder written by engine.artifact.save_pretrained."""
-    from engine.artifact import LabelInfo, save_pretrained
+    from engine.artifact import save_pretrained
     from engine.clip.backbone import load_backbone
     from engine.clip.config import BackboneConfig, ModelConfig
     from engine.clip.model import T2IPAL
@@ -31,7 +32,8 @@ def artifact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ckpt = save_random_clip("tiny-test", root / "clip.safetensors", seed=3)
     backbone = load_backbone(BackboneConfig(model_name="tiny-test", pretrained=str(ckpt)))
     model = T2IPAL(backbone, LABELS, ModelConfig())
-    labels = LabelInfo(LABELS, parents={"dog": "animal", "cat": "animal"})
+    labels = LabelSet.from_dict({"name": "t", "labels": [
+        {"name": n, "parent": "animal" if n in ("dog", "cat") else None} for n in LABELS]})
     return save_pretrained(model, root / "model", labels, thresholds=[0.1, 0.2, 0.3])
 
 
@@ -52,7 +54,7 @@ def test_export_writes_metadata_and_dynamic_batch(exported, artifact_dir: Path) 
     model = onnx.load(str(exported.path))
     props = {p.key: p.value for p in model.metadata_props}
     assert json.loads(props["labels"]) == LABELS
-    assert json.loads(props["hierarchy"]) == {"dog": "animal", "cat": "animal"}
+    assert json.loads(props["hierarchy"]) == {"dog": "animal", "cat": "animal", "animal": None}
     assert json.loads(props["thresholds"]) == pytest.approx([0.1, 0.2, 0.3])
     art = ModelArtifact.from_pretrained(artifact_dir)
     assert json.loads(props["model_checksum"]) == art.checksum

@@ -9,12 +9,13 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.artifact import LabelInfo, ModelArtifact
+from engine.artifact import ModelArtifact
 from engine.clip.config import ModelConfig
-from engine.errors import ArtifactError, InputError
+from engine.datasets.csv_sets import from_csv
+from engine.errors import ArtifactError
 from engine.imaging import preprocess_batch
+from engine.labels.labelset import LabelSet
 from engine.training.config import TrainConfig
-from engine.training.dataset import TrainingSet, from_csv
 from engine.training.features import FeatureCache, file_key
 from engine.training.job import train_model
 
@@ -37,7 +38,7 @@ def _write_set(root, n=24, seed=0):
         rows_cap.append(f"a {' and a '.join(names[c] for c in idx)} thing,{labels},g{i}")
     (root / "images.csv").write_text("\n".join(rows_img) + "\n")
     (root / "captions.csv").write_text("\n".join(rows_cap) + "\n")
-    return from_csv(LabelInfo(names), root / "captions.csv", root / "images.csv")
+    return from_csv(LabelSet.from_names(names), root / "captions.csv", root / "images.csv")
 
 
 def test_job_writes_a_model_that_reloads_to_identical_scores(tiny_backbone_cfg, tiny_backbone, tmp_path):
@@ -94,17 +95,3 @@ def test_damaged_or_foreign_model_folders_are_refused(tiny_backbone_cfg, tiny_ba
     (out / "labels.json").unlink()
     with pytest.raises(ArtifactError, match="labels.json is missing"):
         ModelArtifact.from_pretrained(out)
-
-
-def test_bad_csv_inputs_name_file_and_line(tmp_path):
-    (tmp_path / "c.csv").write_text("caption,labels\nhello,red\n,red\n")
-    with pytest.raises(InputError, match="line 3"):
-        from_csv(LabelInfo(["red"]), tmp_path / "c.csv", None)
-    (tmp_path / "d.csv").write_text("caption,labels\nhello,purple\n")
-    with pytest.raises(InputError, match="unknown label 'purple'"):
-        from_csv(LabelInfo(["red"]), tmp_path / "d.csv", None)
-    (tmp_path / "e.csv").write_text("text\nhello\n")
-    with pytest.raises(InputError, match="header"):
-        from_csv(LabelInfo(["red"]), tmp_path / "e.csv", None)
-    with pytest.raises(InputError):
-        TrainingSet(LabelInfo(["red"]), ["a"], np.zeros((2, 1), np.uint8))

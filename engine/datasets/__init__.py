@@ -1,0 +1,1 @@
+"""Labelled data shared by training and evaluation: the TrainingSet and its CSV readers."""
