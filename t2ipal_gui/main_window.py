@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.project import Project
 from t2ipal_gui import logbridge
 from t2ipal_gui.context import AppContext
 from t2ipal_gui.dialogs.about import AboutDialog
@@ -134,7 +136,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.project_label, 1)
         self.statusBar().addPermanentWidget(self.job_status)
 
-    def _action(self, text: str, slot, shortcut=None) -> QAction:  # noqa: ANN001
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None) -> QAction:
         action = QAction(text, self)
         action.triggered.connect(lambda *_: slot())
         if shortcut is not None:
@@ -171,7 +174,7 @@ class MainWindow(QMainWindow):
             self.recent_menu.addSeparator()
             self.recent_menu.addAction(self._action("Clear List", self.ctx.settings.clear_recent))
 
-    def _project_changed(self, project) -> None:  # noqa: ANN001
+    def _project_changed(self, project: Project | None) -> None:
         if project is None:
             self.setWindowTitle("T2I-PAL Tagger")
             self.project_label.setText("No project open")
