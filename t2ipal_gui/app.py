@@ -61,12 +61,13 @@ def install_excepthook() -> _ExceptionRelay:
             _relay.raised.emit(exc, "Uncaught error")
 
     sys.excepthook = hook
-    threading.excepthook = lambda args: hook(args.exc_type, args.exc_value, args.exc_traceback)
+    threading.excepthook = lambda args: hook(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
     return _relay
 
 
 def create_app(argv: Sequence[str] | None = None, theme: str | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     app.setApplicationVersion(__version__)

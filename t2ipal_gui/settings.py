@@ -68,7 +68,7 @@ class AppSettings:
         value = self.q.value("recent_projects", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in (value or []) if v]
+        return [str(v) for v in value or [] if v] if isinstance(value, list) else []
 
     def add_recent(self, path: str | Path) -> list[str]:
         text = str(Path(path))

@@ -4,7 +4,6 @@ heatmaps, confirm / reject / undo with the keyboard, export (CSV, JSON, XMP with
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPixmap, QShortcut
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine import api
 from engine.api import Decision, TagFilter
+from engine.progress import CancelToken, ProgressCallback
 from engine.project import Project
 from t2ipal_gui.models.thumbnails import ThumbnailModel
 from t2ipal_gui.panels.base import Panel
@@ -63,8 +63,8 @@ class BrowsePanel(Panel):
         layout.addLayout(self._build_export_row())
         for keys, action in (("C", "confirmed"), ("X", "rejected")):
             QShortcut(QKeySequence(keys), content, lambda a=action: self.decide(a))
-        for keys in ("U", QKeySequence.StandardKey.Undo):
-            QShortcut(QKeySequence(keys), content, self.undo)
+        for undo_key in (QKeySequence("U"), QKeySequence(QKeySequence.StandardKey.Undo)):
+            QShortcut(undo_key, content, self.undo)
         self._timer = QTimer(self, singleShot=True, interval=80)
         self._timer.timeout.connect(self.apply_filter)
 
@@ -388,7 +388,8 @@ class BrowsePanel(Panel):
         return job
 
 
-def heatmap_for(project: Project, image_path: str, label: str, *, progress: Any = None, cancel: Any = None) -> QImage:
+def heatmap_for(project: Project, image_path: str, label: str, *, progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> QImage:
     """The project's model's map for `label` (api.explain), coloured into an overlay (runs in a worker)."""
     import numpy as np
 

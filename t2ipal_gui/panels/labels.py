@@ -100,10 +100,11 @@ class LabelsPanel(Panel):
     def add_row(self, name: str = "", synonyms: str = "", parent: str = "", not_this: str = "") -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        for col, text in enumerate((name, synonyms, parent, not_this)):
-            self.table.setItem(row, col, QTableWidgetItem(text))
+        items = [QTableWidgetItem(text) for text in (name, synonyms, parent, not_this)]
+        for col, item in enumerate(items):
+            self.table.setItem(row, col, item)
         if not name:
-            self.table.editItem(self.table.item(row, 0))
+            self.table.editItem(items[0])
 
     def _remove_selected(self) -> None:
         for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
@@ -119,10 +120,14 @@ class LabelsPanel(Panel):
         self.set_name.setText(labelset.name)
         self.validate()
 
+    def _cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text().strip() if item is not None else ""
+
     def to_dict(self) -> dict[str, Any]:
         labels: list[dict[str, Any]] = []
         for row in range(self.table.rowCount()):
-            cells = [(self.table.item(row, c).text() if self.table.item(row, c) else "").strip() for c in range(4)]
+            cells = [self._cell(row, c) for c in range(len(COLUMNS))]
             if not any(cells):
                 continue
             item: dict[str, Any] = {"name": cells[0]}
