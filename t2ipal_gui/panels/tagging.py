@@ -29,6 +29,7 @@ from t2ipal_gui.widgets import JobRow, format_duration
 from t2ipal_gui.workers import Job
 
 log = logging.getLogger(__name__)
+SHOW_LABELS = 5  # labels named next to the model
 
 
 class FolderList(QListWidget):
@@ -177,9 +178,10 @@ def describe_model(project: Project, status: ModelStatus) -> str:
         shown = str(path.relative_to(project.root))
     except ValueError:
         shown = str(path)
-    n = len(status.record.labels)
-    details = ", ".join(filter(None, [status.backbone, f"{n} label{'s' if n != 1 else ''}"]))
-    text = f"{shown} ({details})"
+    labels = status.record.labels
+    named = ", ".join(labels[:SHOW_LABELS]) + (", …" if len(labels) > SHOW_LABELS else "")
+    count = f"{len(labels)} label{'s' if len(labels) != 1 else ''}" + (f": {named}" if labels else "")
+    text = f"{shown} ({', '.join(filter(None, [status.backbone, count]))})"
     if not status.labels_match:
         text += " — the label set changed since training: retrain and export before tagging."
     return text

@@ -104,7 +104,7 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
 
     # 6. tagging a folder of small PNGs with the exported model
     tagging = win.show_panel("tagging")
-    assert tagging.model_text.text() == "exports/model.onnx (tiny-test, 3 labels)"  # shown once exported
+    assert tagging.model_text.text() == "exports/model.onnx (tiny-test, 3 labels: circle, square, star)"
     assert not tagging.job_row.start.isEnabled()  # no folder yet
     assert tagging.folders.add_folder(_photos(tmp_path / "photos"))
     assert tagging.job_row.start.isEnabled()
@@ -141,3 +141,9 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
         db.conn.close()
     assert browse.model.wait(5000)
     assert not win.ctx.runner.busy
+
+    # reopening the project: the Training panel says what the project's model is, Tagging still uses it
+    assert win.open_project(project.root)
+    assert train.summary.text().startswith("Trained t2ipal") and "exported for tagging" in train.summary.text()
+    assert train.export_row.start.isEnabled() and tagging.folders.count() == 0
+    assert tagging.model_text.text().startswith("exports/model.onnx (tiny-test")
