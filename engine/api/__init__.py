@@ -10,6 +10,7 @@ from engine.api.captions import (
     import_captions,
     list_captions,
 )
+from engine.api.evaluation import evaluate
 from engine.api.models import (
     ModelStatus,
     explain,
@@ -53,6 +54,7 @@ __all__ = [
     "create_project",
     "decide",
     "delete_synthetic",
+    "evaluate",
     "explain",
     "export",
     "export_folder",

@@ -204,9 +204,10 @@ def train_from_files(
     out = Path(out)
     from engine.training.job import train_model  # imports torch
 
+    cache_dir = Path(cache) if cache else out.parent / ".feature-cache"
     return train_model(dataset, out, backbone_cfg=backbone or BackboneConfig(), model_cfg=model or ModelConfig(),
-                       train_cfg=train or TrainConfig(), cache_dir=Path(cache) if cache else out.parent / ".feature-cache",
-                       device=device, precision=precision, progress=progress, cancel=cancel)
+                       train_cfg=train or TrainConfig(), cache_dir=cache_dir, device=device, precision=precision,
+                       progress=progress, cancel=cancel)
 
 
 def export_folder(

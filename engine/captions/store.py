@@ -138,11 +138,6 @@ class CaptionStore:
     def list_labelsets(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM labelsets ORDER BY name").fetchall()]
 
-    def delete_labelset(self, name: str) -> None:
-        with transaction(self.db):
-            self.db.execute("DELETE FROM captions WHERE labelset = ?", [name])
-            self.db.execute("DELETE FROM labelsets WHERE name = ?", [name])
-
     def _relabel(self, labelset: LabelSet) -> None:
         nf = NounFilter(labelset)
         known = set(labelset.names)

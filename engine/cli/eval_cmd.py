@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.cli.common import add_backbone_args, add_device_args, backbone_overrides, label_info
+from engine.cli.common import add_backbone_args, add_device_args, backbone_overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -35,23 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine import api
     from engine.cli.progress_bar import cli_job
-    from engine.errors import InputError
-    from engine.evaluation.runner import EvalInputs, evaluate_model
 
-    if args.dataset and not args.root:
-        raise InputError("--dataset needs --root, the folder that holds the data")
-    if not args.dataset and not args.images:
-        raise InputError("give --dataset NAME --root PATH or --images images.csv")
-    inputs = EvalInputs(
-        model_dir=Path(args.model) if args.model else None,
-        dataset=args.dataset, root=args.root, images_csv=args.images,
-        labels=label_info(args.labels) if args.labels else None,
-        backbone_overrides=backbone_overrides(args), limit=args.limit,
-    )
     with cli_job(args.no_progress) as (progress, cancel):
-        report = evaluate_model(inputs, batch_size=args.batch_size, topk=args.topk, device=args.device,
-                                precision=args.precision, progress=progress, cancel=cancel)
+        report = api.evaluate(
+            model_dir=args.model, dataset=args.dataset, root=args.root, images_csv=args.images,
+            labels=api.resolve_labels(args.labels) if args.labels else None,
+            backbone_overrides=backbone_overrides(args), limit=args.limit, batch_size=args.batch_size,
+            topk=args.topk, device=args.device, precision=args.precision, progress=progress, cancel=cancel,
+        )
     print(report.format_table())
     if args.json:
         Path(args.json).write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")

@@ -123,7 +123,8 @@ def handler(args: argparse.Namespace) -> int:
             from engine.clip.config import BackboneConfig
 
             overrides = backbone_overrides(args)  # "pretrained": None means random init, so keep it
-            backbone = BackboneConfig.from_dict({k: v for k, v in overrides.items() if v is not None or k == "pretrained"})
+            given = {k: v for k, v in overrides.items() if v is not None or k == "pretrained"}
+            backbone = BackboneConfig.from_dict(given)
             q = api.filter_synthetic(project, result, backbone, min_margin=args.min_margin,
                                      device=args.device or "auto", precision=args.precision or "auto",
                                      progress=progress, cancel=cancel)

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-ADAPTERS = ("none", "local", "global")
-
 
 @dataclass
 class Scores:

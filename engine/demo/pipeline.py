@@ -277,6 +277,128 @@ def _scores_from_db(db_path: Path, paths: list[str], names: list[str]) -> np.nda
     return scores
 
 
+@dataclass
+class _DemoRun:
+    """What the stages of one demo run share: the demo project, the test photos and their truth, the settings."""
+
+    cfg: DemoConfig
+    demo: DemoSession
+    stages: _Stages
+    test_paths: list[str]
+    truth: np.ndarray
+    train_base: Any  # the TrainConfig of every model (each seed replaces its seed)
+    model_cfgs: dict[str, Any]  # method -> its ModelConfig
+    cancel: CancelToken | None
+    upper: Any = None  # the labelled photos of the upper bound, rendered once for all seeds
+
+
+def _set_up(
+    project_dir: str | Path, cfg: DemoConfig, stages: _Stages, result: DemoResult
+) -> tuple[DemoSession, list[str], np.ndarray]:
+    """Open the demo project, save its label set for the app and write the photo-style test set."""
+    stages.say("setup: demo CLIP, label set, photo-style test set")
+    with stages.stage("setup"):
+        demo = open_demo_project(project_dir)
+        result.random_clip = demo.random_clip
+        demo.labelset.save(demo.project.labelset_path)  # the app's Labels panel shows the project's label set
+        test_paths, truth = write_test_set(demo.project.root / "test-photos", cfg.n_test)
+    result.test_images = len(test_paths)
+    return demo, test_paths, truth
+
+
+def _train(run: _DemoRun, dataset: Any, method: str, seed: int) -> Path:
+    """Train `method` on `dataset` with this seed into the project's models folder."""
+    from engine.training.job import train_model
+
+    demo = run.demo
+    model_dir = demo.project.models_dir / f"{method}-seed{seed}"
+    with run.stages.stage("training"):
+        train_model(dataset, model_dir, backbone_cfg=demo.backbone.cfg, model_cfg=run.model_cfgs[method],
+                    train_cfg=run.train_base.replace(seed=seed), cache_dir=demo.project.feature_cache_dir,
+                    backbone=demo.backbone, cancel=run.cancel)
+    return model_dir
+
+
+def _evaluate(run: _DemoRun, model_dir: Path, key: str) -> float:
+    """Export the model to ONNX, tag the test photos into a fresh database, and score those tags (mAP)."""
+    from engine.evaluation.metrics import mean_average_precision
+    from engine.export.onnx_export import export_onnx
+    from engine.tagging.runner import TagConfig, tag_folders
+
+    project = run.demo.project
+    check_cancel(run.cancel)
+    with run.stages.stage("export"):
+        onnx_path = project.exports_dir / f"{key}.onnx"
+        export_onnx(model_dir, onnx_path, device="cpu", cancel=run.cancel)
+    with run.stages.stage("tagging"):
+        eval_db = project.root / "eval" / f"{key}.db"
+        eval_db.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{eval_db}{suffix}").unlink(missing_ok=True)
+        tag_cfg = TagConfig(store_all_scores=True, batch_size=64, draft=False, threads=1)
+        tag_folders([str(project.root / "test-photos")], onnx_path, eval_db, tag_cfg, cancel=run.cancel)
+    with run.stages.stage("evaluation"):
+        scores = _scores_from_db(eval_db, run.test_paths, list(run.demo.labelset.names))
+        return float(mean_average_precision(scores, run.truth))
+
+
+def _run_seed(run: _DemoRun, seed: int, result: DemoResult) -> None:
+    """One seed: its captions and renders, then every method trained, exported, tagged with and scored."""
+    cfg, demo, stages = run.cfg, run.demo, run.stages
+    check_cancel(run.cancel)
+    stages.say(f"seed {seed}: {cfg.n_captions} captions and their renders")
+    with stages.stage("captions + renders"):
+        dataset = seed_dataset(demo.project, demo.db, demo.store, demo.labelset, demo.info, seed, cfg.n_captions,
+                               run.cancel)
+    for method in cfg.methods:
+        if method == "upper_bound":
+            continue
+        stages.say(f"seed {seed}: {TITLES[method]} (train, export, tag, evaluate)")
+        model_dir = _train(run, dataset, method, seed)
+        result.per_seed[method].append(_evaluate(run, model_dir, f"{method}-seed{seed}"))
+        log.info("seed %d %s: mAP %.2f", seed, method, result.per_seed[method][-1])
+    if "upper_bound" in cfg.methods:
+        _run_upper_bound(run, seed, result)
+
+
+def _run_upper_bound(run: _DemoRun, seed: int, result: DemoResult) -> None:
+    """The supervised ceiling: the same model trained on labelled photo-style images (rendered on first use)."""
+    run.stages.say(f"seed {seed}: {TITLES['upper_bound']}")
+    if run.upper is None:
+        with run.stages.stage("training"):
+            run.upper = _upper_bound_set(run.demo.project.root / "labelled-photos", run.cfg.n_upper, run.demo.info)
+    model_dir = _train(run, run.upper, "upper_bound", seed)
+    result.per_seed["upper_bound"].append(_evaluate(run, model_dir, f"upper_bound-seed{seed}"))
+
+
+def _summary(per_seed: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Mean and sample standard deviation over the seeds of each method that ran."""
+    return {m: {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+            for m, values in per_seed.items() if values}
+
+
+def _write_sample_project(run: _DemoRun, result: DemoResult) -> None:
+    """Make the first seed's T2I-PAL the project's model and tag the test photos into its database, as the app does."""
+    from engine.hashing import sha256_file
+    from engine.tagging.runner import TagConfig, tag_folders
+    from engine.tagging.store import TagStore
+
+    cfg, project = run.cfg, run.demo.project
+    run.stages.say("sample project: tagging the test photos with T2I-PAL")
+    with run.stages.stage("sample project"):
+        best = "t2ipal" if "t2ipal" in cfg.methods else cfg.methods[-1]
+        onnx_path = project.exports_dir / f"{best}-seed{cfg.seeds[0]}.onnx"
+        final = project.exports_dir / "model.onnx"
+        final.write_bytes(onnx_path.read_bytes())
+        project.record_model(model_dir=project.models_dir / f"{best}-seed{cfg.seeds[0]}", onnx_path=final,
+                             onnx_sha256=sha256_file(final), labels=list(run.demo.labelset.names))
+        run.demo.db.close()
+        # the app's own default: only tags at or above the model's calibrated per-class thresholds
+        tag_folders([str(project.root / "test-photos")], final, project.db_path, TagConfig(), cancel=run.cancel)
+        with TagStore.open(project.db_path) as tags:
+            result.db_rows = int(sum(tags.counts().values()))
+
+
 def run_demo(
     project_dir: str | Path,
     cfg: DemoConfig | None = None,
@@ -287,11 +409,7 @@ def run_demo(
     """Label set and captions -> renderer -> training -> ONNX export -> tagging into SQLite -> mAP from the DB."""
     from engine.clip.config import ModelConfig
     from engine.demo.pretrain import DEFAULT_OUT
-    from engine.evaluation.metrics import mean_average_precision
-    from engine.export.onnx_export import export_onnx
-    from engine.tagging.runner import TagConfig, tag_folders
     from engine.training.config import TrainConfig
-    from engine.training.job import train_model
 
     cfg = cfg or DemoConfig()
     stages = _Stages(progress)
@@ -299,83 +417,17 @@ def run_demo(
     quality_file = DEFAULT_OUT / "quality.json"
     if quality_file.exists():
         result.clip_quality = json.loads(quality_file.read_text())
-    stages.say("setup: demo CLIP, label set, photo-style test set")
-    with stages.stage("setup"):
-        demo = open_demo_project(project_dir)
-        project, labelset, info, backbone, db, store = (demo.project, demo.labelset, demo.info, demo.backbone,
-                                                        demo.db, demo.store)
-        result.random_clip = demo.random_clip
-        labelset.save(project.labelset_path)  # the app's Labels panel shows the project's label set
-        test_paths, truth = write_test_set(project.root / "test-photos", cfg.n_test)
-    names = list(labelset.names)
-    result.test_images = len(test_paths)
+    demo, test_paths, truth = _set_up(project_dir, cfg, stages, result)
     train_base = TrainConfig(epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr, lambda_img=cfg.lambda_img,
                              heldout_fraction=0.15)
-    tag_cfg = TagConfig(store_all_scores=True, batch_size=64, draft=False, threads=1)
-    for m in cfg.methods:
-        result.per_seed[m] = []
-
-    def evaluate(model_dir: Path, key: str) -> float:
-        check_cancel(cancel)
-        with stages.stage("export"):
-            onnx_path = project.exports_dir / f"{key}.onnx"
-            export_onnx(model_dir, onnx_path, device="cpu", cancel=cancel)
-        with stages.stage("tagging"):
-            eval_db = project.root / "eval" / f"{key}.db"
-            eval_db.parent.mkdir(parents=True, exist_ok=True)
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{eval_db}{suffix}").unlink(missing_ok=True)
-            tag_folders([str(project.root / "test-photos")], onnx_path, eval_db, tag_cfg, cancel=cancel)
-        with stages.stage("evaluation"):
-            scores = _scores_from_db(eval_db, test_paths, names)
-            return float(mean_average_precision(scores, truth))
-
-    upper = None  # the labelled photos of the upper bound, rendered once for all seeds
+    model_cfgs = {m: ModelConfig(n_ctx=cfg.n_ctx) if m == "upper_bound" else ModelConfig(variant=m, n_ctx=cfg.n_ctx)
+                  for m in cfg.methods}
+    run = _DemoRun(cfg, demo, stages, test_paths, truth, train_base, model_cfgs, cancel)
+    result.per_seed = {m: [] for m in cfg.methods}
     for seed in cfg.seeds:
-        check_cancel(cancel)
-        stages.say(f"seed {seed}: {cfg.n_captions} captions and their renders")
-        with stages.stage("captions + renders"):
-            dataset = seed_dataset(project, db, store, labelset, info, seed, cfg.n_captions, cancel)
-        for method in cfg.methods:
-            if method == "upper_bound":
-                continue
-            model_dir = project.models_dir / f"{method}-seed{seed}"
-            stages.say(f"seed {seed}: {TITLES[method]} (train, export, tag, evaluate)")
-            with stages.stage("training"):
-                train_model(dataset, model_dir, backbone_cfg=backbone.cfg,
-                            model_cfg=ModelConfig(variant=method, n_ctx=cfg.n_ctx),
-                            train_cfg=train_base.replace(seed=seed), cache_dir=project.feature_cache_dir,
-                            backbone=backbone, cancel=cancel)
-            result.per_seed[method].append(evaluate(model_dir, f"{method}-seed{seed}"))
-            log.info("seed %d %s: mAP %.2f", seed, method, result.per_seed[method][-1])
-        if "upper_bound" in cfg.methods:
-            stages.say(f"seed {seed}: {TITLES['upper_bound']}")
-            with stages.stage("training"):
-                if upper is None:
-                    upper = _upper_bound_set(project.root / "labelled-photos", cfg.n_upper, info)
-                model_dir = project.models_dir / f"upper_bound-seed{seed}"
-                train_model(upper, model_dir, backbone_cfg=backbone.cfg, model_cfg=ModelConfig(n_ctx=cfg.n_ctx),
-                            train_cfg=train_base.replace(seed=seed), cache_dir=project.feature_cache_dir,
-                            backbone=backbone, cancel=cancel)
-            result.per_seed["upper_bound"].append(evaluate(model_dir, f"upper_bound-seed{seed}"))
-
-    for m, values in result.per_seed.items():
-        if values:
-            result.summary[m] = {"mean": statistics.fmean(values),
-                                 "std": statistics.stdev(values) if len(values) > 1 else 0.0}
-    stages.say("sample project: tagging the test photos with T2I-PAL")
-    with stages.stage("sample project"):
-        best = "t2ipal" if "t2ipal" in cfg.methods else cfg.methods[-1]
-        onnx_path = project.exports_dir / f"{best}-seed{cfg.seeds[0]}.onnx"
-        final = project.exports_dir / "model.onnx"
-        final.write_bytes(onnx_path.read_bytes())
-        db.close()
-        # the app's own default: only tags at or above the model's calibrated per-class thresholds
-        tag_folders([str(project.root / "test-photos")], final, project.db_path, TagConfig(), cancel=cancel)
-        from engine.tagging.store import TagStore
-
-        with TagStore.open(project.db_path) as tags:
-            result.db_rows = int(sum(tags.counts().values()))
+        _run_seed(run, seed, result)
+    result.summary = _summary(result.per_seed)
+    _write_sample_project(run, result)
     result.stage_seconds = {k: round(v, 1) for k, v in stages.seconds.items()}
-    (project.root / "demo-results.json").write_text(json.dumps(result.to_dict(), indent=2))
+    (demo.project.root / "demo-results.json").write_text(json.dumps(result.to_dict(), indent=2))
     return result

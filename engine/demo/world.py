@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -106,7 +105,6 @@ class Scene:
     background: str
     style: float
     seed: int = 0
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def labels(self) -> np.ndarray:
@@ -136,10 +134,6 @@ def split_rng(split: str, index: int, seed: int = 0) -> np.random.Generator:
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
     return np.random.default_rng([SPLITS[split], int(seed), int(index)])
-
-
-def text_rng(text: str, seed: int) -> np.random.Generator:
-    return np.random.default_rng([zlib.crc32(text.encode("utf-8")), int(seed) & 0xFFFFFFFF, int(seed) >> 32])
 
 
 # ---- scenes ------------------------------------------------------------------------------------------------

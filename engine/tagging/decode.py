@@ -23,9 +23,8 @@ try:  # HEIC/HEIF through pillow-heif, when installed
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
-    HEIF_SUPPORTED = True
 except ImportError:  # pragma: no cover - depends on the install
-    HEIF_SUPPORTED = False
+    pass
 
 
 class DecodeError(Exception):

@@ -50,12 +50,6 @@ def choose_providers(preference: str = "auto") -> list[str]:
     return [CPU]
 
 
-def read_metadata(path: str | Path) -> ModelMetadata:
-    """The tagger metadata of an ONNX file, without building a full session's graph for inference."""
-    session = TaggerSession(path, provider="cpu", threads=1)
-    return session.metadata
-
-
 class TaggerSession:
     """An exported model ready to score batches: `.metadata`, `.providers`, `.scores(batch)`."""
 
@@ -86,10 +80,6 @@ class TaggerSession:
                 f"{self.path} has inputs {inputs} and outputs {outputs}; expected {INPUT_NAME!r} -> {OUTPUT_SCORES!r}"
             )
         self.has_heatmaps = OUTPUT_HEATMAPS in outputs
-
-    @property
-    def on_gpu(self) -> bool:
-        return self.providers[0] == CUDA
 
     def scores(self, batch: np.ndarray) -> np.ndarray:
         """(B, 3, S, S) float32 -> (B, C) raw scores."""

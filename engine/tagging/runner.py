@@ -6,11 +6,10 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -87,6 +86,128 @@ def _decode(entry: ScanEntry, cfg: TagConfig, spec) -> Decoded | str:
         return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
+def _existing_roots(folders: Sequence[str | Path]) -> list[str]:
+    """Absolute paths of the folders to tag; an empty list or a missing folder is an `InputError`."""
+    roots = [os.path.abspath(os.fspath(f)) for f in folders]
+    if not roots:
+        raise InputError("no folders given to tag")
+    for root in roots:
+        if not os.path.exists(root):
+            raise InputError(f"{root} does not exist")
+    return roots
+
+
+_Batch = list[tuple[ScanEntry, Decoded | str]]
+
+
+class _TaggingRun:
+    """One run's bookkeeping: which files still need tagging, scoring a decoded batch, writing its rows."""
+
+    def __init__(
+        self, roots: list[str], cfg: TagConfig, session: TaggerSession, store: TagStore, model_id: int, run_id: int,
+        result: TagRunResult, progress: ProgressCallback | None, started: float,
+    ) -> None:
+        self.roots, self.cfg, self.session, self.store = roots, cfg, session, store
+        self.model_id, self.run_id, self.result, self.started = model_id, run_id, result, started
+        self.labels = list(session.metadata.labels)
+        self.thresholds = np.asarray(session.metadata.thresholds, np.float32)
+        self.scan_kwargs = dict(include=cfg.include, exclude=cfg.exclude, follow_symlinks=cfg.follow_symlinks)
+        result.candidates = count_candidates(roots, **self.scan_kwargs)
+        self.reporter = ProgressReporter(progress, "tag", result.candidates)
+        self.timings = {"infer_s": 0.0, "decode_wait_s": 0.0, "write_s": 0.0}
+
+    def metrics(self) -> dict[str, float]:
+        done = self.result.tagged + self.result.errors
+        return {"img/s": done / max(time.perf_counter() - self.started, 1e-9)}
+
+    def entries_to_tag(self) -> Iterator[ScanEntry]:
+        """Scanned files that are new or changed; unchanged ones are marked seen in chunks and skipped."""
+        chunk: list[ScanEntry] = []
+        for entry in scan_folders(self.roots, **self.scan_kwargs):  # type: ignore[arg-type]
+            chunk.append(entry)
+            if len(chunk) >= _LOOKUP_CHUNK:
+                yield from self._skip_unchanged(chunk)
+                chunk = []
+        yield from self._skip_unchanged(chunk)
+
+    def _skip_unchanged(self, chunk: list[ScanEntry]) -> Iterator[ScanEntry]:
+        known = self.store.lookup([e.path for e in chunk])
+        unchanged = []
+        for entry in chunk:
+            k = known.get(entry.path)
+            same = k is not None and k.size == entry.size and k.mtime_ns == entry.mtime_ns
+            if same and (
+                (k.status == "done" and k.model_id == self.model_id)  # type: ignore[union-attr]
+                or (k.status == "error" and not self.cfg.retry_errors)  # type: ignore[union-attr]
+            ):
+                unchanged.append(entry.path)
+            else:
+                yield entry
+        if unchanged:
+            self.store.mark_seen(unchanged, self.run_id)
+            self.result.skipped += len(unchanged)
+            self.reporter.advance(len(unchanged), metrics=self.metrics())
+
+    def write(self, batch: _Batch) -> None:
+        """Score the decoded images of `batch`, store every entry (tags or error) and count them."""
+        ok = [i for i, (_, d) in enumerate(batch) if isinstance(d, Decoded)]
+        scores = None
+        if ok:
+            t0 = time.perf_counter()
+            scores = self.session.scores(np.stack([batch[i][1].array for i in ok]))  # type: ignore[union-attr]
+            self.timings["infer_s"] += time.perf_counter() - t0
+        rows: list[ImageResult] = []
+        pos = {i: n for n, i in enumerate(ok)}
+        for i, (entry, dec) in enumerate(batch):
+            if isinstance(dec, Decoded):
+                rows.append(self._tagged_row(entry, dec, scores[pos[i]]))  # type: ignore[index]
+            else:
+                rows.append(ImageResult(entry.path, entry.size, entry.mtime_ns, error=dec))
+        t0 = time.perf_counter()
+        self.store.write_batch(rows, run_id=self.run_id, model_id=self.model_id)
+        self.timings["write_s"] += time.perf_counter() - t0
+        self.result.tagged += len(ok)
+        self.result.errors += len(batch) - len(ok)
+        self.reporter.advance(len(batch), metrics=self.metrics())
+
+    def _tagged_row(self, entry: ScanEntry, dec: Decoded, s: np.ndarray) -> ImageResult:
+        keep = np.ones_like(s, bool) if self.cfg.store_all_scores else s >= self.thresholds
+        tags = {self.labels[c]: float(s[c]) for c in np.flatnonzero(keep)}
+        return ImageResult(entry.path, entry.size, entry.mtime_ns, dec.checksum, dec.width, dec.height, tags=tags)
+
+
+def _decode_and_write(run: _TaggingRun, pool: ThreadPoolExecutor, cancel: CancelToken | None) -> None:
+    """Keep the decode pool fed from the scan, write full batches in file order, stop after a batch on cancel."""
+    cfg, spec = run.cfg, run.session.metadata.preprocess
+    max_inflight = 2 * cfg.batch_size + cfg.decode_workers
+    pending: deque[tuple[ScanEntry, Future]] = deque()
+    source = run.entries_to_tag()
+
+    def fill() -> None:
+        while len(pending) < max_inflight:
+            entry = next(source, None)
+            if entry is None:
+                return
+            pending.append((entry, pool.submit(_decode, entry, cfg, spec)))
+
+    fill()
+    batch: _Batch = []
+    while pending:
+        entry, future = pending.popleft()
+        t0 = time.perf_counter()
+        batch.append((entry, future.result()))
+        run.timings["decode_wait_s"] += time.perf_counter() - t0
+        fill()
+        if len(batch) >= cfg.batch_size or not pending:
+            run.write(batch)
+            batch = []
+            if cancel is not None and cancel.is_set():
+                raise Cancelled(
+                    f"tagging cancelled after {run.result.tagged + run.result.errors} images; "
+                    "run it again to resume where it stopped"
+                )
+
+
 def tag_folders(
     folders: Sequence[str | Path],
     model_path: str | Path,
@@ -98,150 +219,33 @@ def tag_folders(
 ) -> TagRunResult:
     """Tag every new or changed image under `folders`; resumable after a cancel, crash or kill."""
     cfg = cfg or TagConfig()
-    roots = [os.path.abspath(os.fspath(f)) for f in folders]
-    if not roots:
-        raise InputError("no folders given to tag")
-    for root in roots:
-        if not os.path.exists(root):
-            raise InputError(f"{root} does not exist")
+    roots = _existing_roots(folders)
     session = TaggerSession(model_path, provider=cfg.provider, threads=cfg.threads)
-    meta = session.metadata
-    labels = list(meta.labels)
-    thresholds = np.asarray(meta.thresholds, np.float32)
     started = time.perf_counter()
     with TagStore.open(db_path) as store:
-        model_id = store.register_model(meta, Path(model_path).resolve())
+        model_id = store.register_model(session.metadata, Path(model_path).resolve())
         run_id = store.start_run(model_id, roots, session.providers)
         result = TagRunResult(run_id, session.providers)
         log.info("tagging run %d: %s with %s on %s", run_id, roots, Path(model_path).name, session.providers)
-        scan_kwargs = dict(include=cfg.include, exclude=cfg.exclude, follow_symlinks=cfg.follow_symlinks)
-        result.candidates = count_candidates(roots, **scan_kwargs)
-        reporter = ProgressReporter(progress, "tag", result.candidates)
-        timings = {"infer_s": 0.0, "decode_wait_s": 0.0, "write_s": 0.0}
-
-        def todo() -> Iterator[ScanEntry]:
-            chunk: list[ScanEntry] = []
-            for entry in scan_folders(roots, **scan_kwargs):  # type: ignore[arg-type]
-                chunk.append(entry)
-                if len(chunk) >= _LOOKUP_CHUNK:
-                    yield from _filter(chunk)
-                    chunk = []
-            yield from _filter(chunk)
-
-        def _filter(chunk: list[ScanEntry]) -> Iterator[ScanEntry]:
-            known = store.lookup([e.path for e in chunk])
-            unchanged = []
-            for entry in chunk:
-                k = known.get(entry.path)
-                same = k is not None and k.size == entry.size and k.mtime_ns == entry.mtime_ns
-                if same and (
-                    (k.status == "done" and k.model_id == model_id)  # type: ignore[union-attr]
-                    or (k.status == "error" and not cfg.retry_errors)  # type: ignore[union-attr]
-                ):
-                    unchanged.append(entry.path)
-                else:
-                    yield entry
-            if unchanged:
-                store.mark_seen(unchanged, run_id)
-                result.skipped += len(unchanged)
-                reporter.advance(len(unchanged), metrics=_metrics())
-
-        def _metrics() -> dict[str, float]:
-            done = result.tagged + result.errors
-            return {"img/s": done / max(time.perf_counter() - started, 1e-9)}
-
-        def flush(batch: list[tuple[ScanEntry, Decoded | str]]) -> None:
-            ok = [i for i, (_, d) in enumerate(batch) if isinstance(d, Decoded)]
-            scores = None
-            if ok:
-                t0 = time.perf_counter()
-                scores = session.scores(np.stack([batch[i][1].array for i in ok]))  # type: ignore[union-attr]
-                timings["infer_s"] += time.perf_counter() - t0
-            rows: list[ImageResult] = []
-            pos = {i: n for n, i in enumerate(ok)}
-            for i, (entry, dec) in enumerate(batch):
-                if isinstance(dec, Decoded):
-                    s = scores[pos[i]]  # type: ignore[index]
-                    keep = np.ones_like(s, bool) if cfg.store_all_scores else s >= thresholds
-                    tags = {labels[c]: float(s[c]) for c in np.flatnonzero(keep)}
-                    rows.append(ImageResult(entry.path, entry.size, entry.mtime_ns, dec.checksum,
-                                            dec.width, dec.height, tags=tags))
-                else:
-                    rows.append(ImageResult(entry.path, entry.size, entry.mtime_ns, error=dec))
-            t0 = time.perf_counter()
-            store.write_batch(rows, run_id=run_id, model_id=model_id)
-            timings["write_s"] += time.perf_counter() - t0
-            n_ok = len(ok)
-            result.tagged += n_ok
-            result.errors += len(batch) - n_ok
-            reporter.advance(len(batch), metrics=_metrics())
-
-        spec = meta.preprocess
-        max_inflight = 2 * cfg.batch_size + cfg.decode_workers
+        run = _TaggingRun(roots, cfg, session, store, model_id, run_id, result, progress, started)
         status = "failed"
         pool = ThreadPoolExecutor(cfg.decode_workers, thread_name_prefix="decode")
         try:
-            pending: deque[tuple[ScanEntry, Future]] = deque()
-            source = todo()
-
-            def fill() -> None:
-                while len(pending) < max_inflight:
-                    entry = next(source, None)
-                    if entry is None:
-                        return
-                    pending.append((entry, pool.submit(_decode, entry, cfg, spec)))
-
-            fill()
-            batch: list[tuple[ScanEntry, Decoded | str]] = []
-            while pending:
-                entry, future = pending.popleft()
-                t0 = time.perf_counter()
-                batch.append((entry, future.result()))
-                timings["decode_wait_s"] += time.perf_counter() - t0
-                fill()
-                if len(batch) >= cfg.batch_size or not pending:
-                    flush(batch)
-                    batch = []
-                    if cancel is not None and cancel.is_set():
-                        status = "cancelled"
-                        raise Cancelled(
-                            f"tagging cancelled after {result.tagged + result.errors} images; "
-                            "run it again to resume where it stopped"
-                        )
+            _decode_and_write(run, pool, cancel)
             if cfg.mark_missing:
                 result.missing = store.mark_missing(roots, run_id)
             status = "done"
+        except Cancelled:
+            status = "cancelled"
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             result.elapsed_s = time.perf_counter() - started
-            result.timings = timings
+            result.timings = run.timings
             store.finish_run(run_id, status, skipped=result.skipped, missing=result.missing)
-        reporter.report(f"{result.tagged} tagged, {result.errors} errors, {result.skipped} unchanged", force=True)
+        run.reporter.report(f"{result.tagged} tagged, {result.errors} errors, {result.skipped} unchanged", force=True)
         log.info(
             "run %d done: %d tagged, %d errors, %d skipped, %d missing in %.1f s",
             run_id, result.tagged, result.errors, result.skipped, result.missing, result.elapsed_s,
         )
         return result
-
-
-def tag_paths_with_session(
-    session: TaggerSession, paths: Iterable[str], *, draft: bool = True
-) -> tuple[np.ndarray, list[str | None]]:
-    """Score a few files directly (no database): (scores (N, C) with NaN rows for errors, errors)."""
-    spec = session.metadata.preprocess
-    arrays: list[Any] = []
-    errors: list[Any] = []
-    for path in paths:
-        try:
-            arrays.append(decode_file(path, spec, draft=draft).array)
-            errors.append(None)
-        except DecodeError as exc:
-            arrays.append(None)
-            errors.append(str(exc))
-    ok = [a for a in arrays if a is not None]
-    out = np.full((len(arrays), len(session.metadata.labels)), np.nan, np.float32)
-    if ok:
-        scores = session.scores(np.stack(ok))
-        idx = [i for i, a in enumerate(arrays) if a is not None]
-        out[idx] = scores
-    return out, errors

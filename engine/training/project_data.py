@@ -30,12 +30,9 @@ def training_set_from_project(project: Project, labelset: Any = None, *, source:
     labelset = labelset or load_project_labelset(project)
     names = list(labelset.names)
     info = LabelInfo.from_labelset(labelset)
-    db = project.open_db()
-    try:
+    with project.db() as db:
         captions = [c for c in CaptionStore(db).iter_captions(labelset.name, source=source) if c.labels]
         records = Manifest(db, project.synthetic_dir).records(include_flagged=False)
-    finally:
-        db.conn.close()
     by_text = {c.text: c for c in captions}
     by_id = {str(c.id): c for c in captions}
     images, image_labels, image_groups = [], [], []

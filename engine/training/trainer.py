@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +11,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
 from engine.clip.model import T2IPAL
-from engine.errors import ArtifactError, ConfigError
+from engine.errors import ConfigError
 from engine.evaluation.metrics import average_precision, calibrate_thresholds, mean_average_precision
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
+from engine.training.checkpoint import Checkpoints, LoopState, run_key
 from engine.training.config import TrainConfig
 from engine.training.features import ImageFeatures, TextFeatures
 from engine.training.losses import ranking_loss
@@ -78,31 +75,6 @@ def learning_rate(cfg: TrainConfig, step: int, steps_per_epoch: int) -> float:
     return 0.5 * cfg.lr * (1.0 + math.cos(math.pi * (step - warm) / total))
 
 
-def _config_hash(model: T2IPAL, cfg: TrainConfig, data: FitData) -> str:
-    sizes = [len(b) if b is not None else 0 for b in (data.image, data.text, data.heldout_image, data.heldout_text)]
-    blob = json.dumps([model.cfg.to_dict(), cfg.to_dict(), model.classnames, sizes], sort_keys=True)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
-
-
-def _save_checkpoint(path: Path, model: T2IPAL, opt: torch.optim.Optimizer, meta: dict[str, Any]) -> None:
-    tensors = {f"head.{k}": v.contiguous() for k, v in model.head_state_dict().items()}
-    for i, p in enumerate(model.head_parameters()):
-        buf = opt.state.get(p, {}).get("momentum_buffer")
-        if buf is not None:
-            tensors[f"opt.{i}"] = buf.detach().contiguous()
-    tmp = path.with_suffix(".tmp")
-    save_file(tensors, str(tmp), metadata={"meta": json.dumps(meta)})
-    os.replace(tmp, path)
-
-
-def _load_checkpoint(path: Path, model: T2IPAL, opt: torch.optim.Optimizer) -> None:
-    tensors = load_file(str(path), device=str(model.backbone.device))
-    model.load_head_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
-    for i, p in enumerate(model.head_parameters()):
-        if f"opt.{i}" in tensors:
-            opt.state[p]["momentum_buffer"] = tensors[f"opt.{i}"].clone()
-
-
 def _evaluate(model: T2IPAL, branch: BranchData, name: str) -> tuple[float, np.ndarray]:
     scores = []
     with torch.no_grad():
@@ -136,6 +108,99 @@ def _score_heldout(model: T2IPAL, name: str | None, held: BranchData | None, res
     result.per_class_ap = (100.0 * average_precision(scores, labels)).tolist()
 
 
+def _step_loss(
+    model: T2IPAL, data: FitData, cfg: TrainConfig, perms: dict[str, torch.Tensor], weights: dict[str, float], step: int
+) -> torch.Tensor:
+    """Weighted ranking loss (global + local logits) of one batch of each trained branch."""
+    emb = model.class_embeddings()
+    loss = torch.zeros((), device=model.backbone.device)
+    for b, perm in perms.items():
+        idx = perm[torch.arange(step * cfg.batch_size, (step + 1) * cfg.batch_size) % len(perm)]
+        g, local, valid, y = getattr(data, b).take(idx)
+        s = model.score(g, local, branch=b, valid=valid, embeddings=emb)
+        branch_loss = ranking_loss(s.global_logits, y, cfg.margin) + ranking_loss(s.local_logits, y, cfg.margin)
+        loss = loss + weights[b] * branch_loss
+    return loss
+
+
+def _train_epoch(
+    model: T2IPAL, data: FitData, cfg: TrainConfig, opt: torch.optim.Optimizer, weights: dict[str, float],
+    epoch: int, steps_per_epoch: int, reporter: ProgressReporter, cancel: CancelToken | None,
+) -> tuple[float, float]:
+    """SGD over a seeded permutation of each branch in `weights`; returns (mean loss, last learning rate)."""
+    model.train()
+    gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+    perms = {b: torch.randperm(len(getattr(data, b)), generator=gen) for b in weights}
+    total_loss, lr = 0.0, cfg.lr
+    for step in range(steps_per_epoch):
+        check_cancel(cancel)
+        lr = learning_rate(cfg, epoch * steps_per_epoch + step, steps_per_epoch)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        loss = _step_loss(model, data, cfg, perms, weights, step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        total_loss += float(loss.detach())
+        reporter.advance(1, metrics={"loss": float(loss.detach()), "epoch": epoch + 1})
+    model.eval()
+    return total_loss / steps_per_epoch, lr
+
+
+def _branch_weights(cfg: TrainConfig, branches: list[str]) -> dict[str, float]:
+    """Loss weight per trained branch, in the order the branches train (and draw their permutations)."""
+    if len(branches) == 2:
+        return {b: cfg.lambda_img if b == "image" else 1.0 - cfg.lambda_img for b in branches}
+    return {branches[0]: 1.0}
+
+
+def _train_epochs(
+    model: T2IPAL, data: FitData, cfg: TrainConfig, branches: list[str], result: TrainResult,
+    held: tuple[str | None, BranchData | None], checkpoint_dir: str | Path | None,
+    progress: ProgressCallback | None, cancel: CancelToken | None,
+) -> None:
+    """Train the remaining epochs (resuming from `checkpoint_dir`), then keep the selected epoch's head."""
+    held_name, held_data = held
+    opt = torch.optim.SGD(model.head_parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    weights = _branch_weights(cfg, branches)
+    steps_per_epoch = max(1, math.ceil(max(len(getattr(data, b)) for b in branches) / cfg.batch_size))
+    sizes = [len(b) if b is not None else 0 for b in (data.image, data.text, data.heldout_image, data.heldout_text)]
+    ckpts = Checkpoints(Path(checkpoint_dir), run_key(model, cfg, sizes)) if checkpoint_dir else None
+    state = ckpts.resume(model, opt) if ckpts is not None else None
+    if state is not None:
+        result.resumed_from = state.epoch
+        log.info("resuming training at epoch %d of %d", state.epoch + 1, cfg.epochs)
+    state = state or LoopState()
+    result.history = state.history
+    reporter = ProgressReporter(progress, "training", cfg.epochs * steps_per_epoch)
+    reporter.done = state.epoch * steps_per_epoch
+    best_state = None
+    for epoch in range(state.epoch, cfg.epochs):
+        loss, lr = _train_epoch(model, data, cfg, opt, weights, epoch, steps_per_epoch, reporter, cancel)
+        record: dict[str, float] = {"epoch": epoch + 1, "loss": loss, "lr": lr}
+        if held_data is not None and held_name is not None:
+            record["heldout_map"], _ = _evaluate(model, held_data, held_name)
+        state.history.append(record)
+        current = record.get("heldout_map", -1.0) if cfg.select_on == "heldout_map" else float(epoch)
+        improved = current > state.best_map
+        if improved:
+            state.best_map, state.best_epoch = current, epoch + 1
+        state.epoch = epoch + 1
+        log.info("epoch %d/%d loss %.4f held-out mAP %s", epoch + 1, cfg.epochs, record["loss"],
+                 f"{record['heldout_map']:.2f}" if "heldout_map" in record else "n/a")
+        reporter.report("epoch done", metrics=record, force=True)
+        if ckpts is not None:
+            ckpts.save(model, opt, state, improved)
+        elif improved:
+            best_state = model.head_state_dict()
+    if cfg.select_on == "heldout_map":
+        if ckpts is not None:
+            ckpts.load_best(model)
+        elif best_state is not None:
+            model.load_head_state_dict(best_state)
+    result.best_epoch = state.best_epoch
+
+
 def fit(
     model: T2IPAL,
     data: FitData,
@@ -153,88 +218,8 @@ def fit(
     result = TrainResult()
     held_name, held = _heldout(model, data)
     result.heldout_branch = held_name
-    if not model.cfg.learned:  # zero-shot: nothing to train
-        _score_heldout(model, held_name, held, result)
-        result.seconds = time.monotonic() - t0
-        return result
-
-    params = model.head_parameters()
-    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    sizes = {b: len(getattr(data, b)) for b in branches}
-    steps_per_epoch = max(1, math.ceil(max(sizes.values()) / cfg.batch_size))
-    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else None
-    run_key = _config_hash(model, cfg, data)
-    start_epoch, best_map, best_epoch = 0, -1.0, 0
-    if ckpt_dir is not None and (ckpt_dir / "last.json").exists():
-        meta = json.loads((ckpt_dir / "last.json").read_text())
-        if meta.get("run_key") != run_key:
-            raise ArtifactError(
-                f"{ckpt_dir} holds a checkpoint of a different training setup; choose another output folder "
-                "or delete its checkpoints/ to start over"
-            )
-        _load_checkpoint(ckpt_dir / "last.safetensors", model, opt)
-        start_epoch, best_map, best_epoch = meta["epoch"], meta["best_map"], meta["best_epoch"]
-        result.history = meta["history"]
-        result.resumed_from = start_epoch
-        log.info("resuming training at epoch %d of %d", start_epoch + 1, cfg.epochs)
-    reporter = ProgressReporter(progress, "training", cfg.epochs * steps_per_epoch)
-    reporter.done = start_epoch * steps_per_epoch
-    weights = {"image": cfg.lambda_img, "text": 1.0 - cfg.lambda_img} if len(branches) == 2 else {branches[0]: 1.0}
-
-    for epoch in range(start_epoch, cfg.epochs):
-        model.train()
-        gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-        perms = {b: torch.randperm(sizes[b], generator=gen) for b in branches}
-        total_loss = 0.0
-        for step in range(steps_per_epoch):
-            check_cancel(cancel)
-            lr = learning_rate(cfg, epoch * steps_per_epoch + step, steps_per_epoch)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            emb = model.class_embeddings()
-            loss = torch.zeros((), device=model.backbone.device)
-            for b in branches:
-                n = sizes[b]
-                idx = perms[b][torch.arange(step * cfg.batch_size, (step + 1) * cfg.batch_size) % n]
-                g, local, valid, y = getattr(data, b).take(idx)
-                s = model.score(g, local, branch=b, valid=valid, embeddings=emb)
-                branch_loss = ranking_loss(s.global_logits, y, cfg.margin) + ranking_loss(s.local_logits, y, cfg.margin)
-                loss = loss + weights[b] * branch_loss
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total_loss += float(loss.detach())
-            reporter.advance(1, metrics={"loss": float(loss.detach()), "epoch": epoch + 1})
-        model.eval()
-        record: dict[str, float] = {"epoch": epoch + 1, "loss": total_loss / steps_per_epoch, "lr": lr}
-        if held is not None and held_name is not None:
-            record["heldout_map"], _ = _evaluate(model, held, held_name)
-        result.history.append(record)
-        current = record.get("heldout_map", -1.0) if cfg.select_on == "heldout_map" else float(epoch)
-        improved = current > best_map
-        if improved:
-            best_map, best_epoch = current, epoch + 1
-        log.info("epoch %d/%d loss %.4f held-out mAP %s", epoch + 1, cfg.epochs, record["loss"],
-                 f"{record['heldout_map']:.2f}" if "heldout_map" in record else "n/a")
-        reporter.report("epoch done", metrics=record, force=True)
-        if ckpt_dir is not None:
-            ckpt_dir.mkdir(parents=True, exist_ok=True)
-            if improved:
-                _save_checkpoint(ckpt_dir / "best.safetensors", model, opt, {"epoch": epoch + 1})
-            _save_checkpoint(ckpt_dir / "last.safetensors", model, opt, {"epoch": epoch + 1})
-            meta = {"run_key": run_key, "epoch": epoch + 1, "best_map": best_map, "best_epoch": best_epoch,
-                    "history": result.history}
-            tmp = ckpt_dir / "last.json.tmp"
-            tmp.write_text(json.dumps(meta))
-            os.replace(tmp, ckpt_dir / "last.json")
-        elif improved:
-            best_state = model.head_state_dict()
-    if ckpt_dir is not None and cfg.select_on == "heldout_map" and (ckpt_dir / "best.safetensors").exists():
-        tensors = load_file(str(ckpt_dir / "best.safetensors"), device=str(model.backbone.device))
-        model.load_head_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
-    elif ckpt_dir is None and cfg.select_on == "heldout_map" and best_epoch:
-        model.load_head_state_dict(best_state)
-    result.best_epoch = best_epoch
+    if model.cfg.learned:  # zero-shot has nothing to train
+        _train_epochs(model, data, cfg, branches, result, (held_name, held), checkpoint_dir, progress, cancel)
     _score_heldout(model, held_name, held, result)
     result.seconds = time.monotonic() - t0
     return result

@@ -25,6 +25,11 @@ def test_quick_demo_run_learns_and_fills_the_database(tmp_path, capsys):
     assert pal["mean"] > zs["mean"] + 5 * noise, summary  # learning happened, far outside seed noise
     assert result["db_rows"] == result["test_images"] == result["config"]["n_test"]
     assert (project / "exports" / "model.onnx").is_file() and (project / "project.db").is_file()
+    from engine import api
+
+    status = api.model_status(api.open_project(project))  # the app opens the sample project on its own model
+    assert status.exported and status.trained and status.labels_match
+    assert status.record.model_dir.name.startswith("t2ipal-seed")
 
 
 def test_demo_run_without_shipped_clip_says_so(tmp_path, monkeypatch, capsys):

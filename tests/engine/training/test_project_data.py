@@ -16,15 +16,14 @@ def _project(tmp_path):
     labelset = LabelSet.from_dict({"name": "shapes", "labels": [
         {"name": "circle", "synonyms": ["ball"]}, {"name": "square", "synonyms": ["box"]}, {"name": "star"}]})
     labelset.save(project.labelset_path)
-    db = project.open_db()
-    store = CaptionStore(db)
-    store.add_labelset(labelset)
-    texts = ["a red ball", "a box and a star", "two circles", "a star", "a green square near a ball", "a dog"]
-    (tmp_path / "c.txt").write_text("\n".join(texts) + "\n")
-    store.import_file(tmp_path / "c.txt", "text", labelset)
-    items = [{"text": c.text, "labels": list(c.labels), "id": c.id} for c in store.iter_captions("shapes")]
-    synthesize(items, DemoRenderer(size=64), project, SynthesisConfig(images_per_caption=2), db=db)
-    db.conn.close()
+    with project.db() as db:
+        store = CaptionStore(db)
+        store.add_labelset(labelset)
+        texts = ["a red ball", "a box and a star", "two circles", "a star", "a green square near a ball", "a dog"]
+        (tmp_path / "c.txt").write_text("\n".join(texts) + "\n")
+        store.import_file(tmp_path / "c.txt", "text", labelset)
+        items = [{"text": c.text, "labels": list(c.labels), "id": c.id} for c in store.iter_captions("shapes")]
+        synthesize(items, DemoRenderer(size=64), project, SynthesisConfig(images_per_caption=2), db=db)
     return project
 
 
