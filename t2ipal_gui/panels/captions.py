@@ -52,7 +52,7 @@ class CaptionsPanel(Panel):
         add_row = QHBoxLayout()
         add_row.addWidget(self.new_caption, 1)
         add_row.addWidget(add)
-        self.generate_row = JobRow("Generate", unit="captions")
+        self.generate_row = JobRow("Generate captions", unit="captions")
         self.generate_row.start.setToolTip("Write template captions for every label that has too few")
         self.generate_row.start_clicked.connect(self.generate)
         self.import_row = JobRow("Import file…", unit="captions")
