@@ -8,12 +8,17 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from t2ipal_gui import __version__, logbridge
 from t2ipal_gui.settings import APP, ORG, AppSettings, apply_environment
+
+if TYPE_CHECKING:
+    from t2ipal_gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +52,7 @@ def install_excepthook() -> _ExceptionRelay:
     global _relay
     _relay = _ExceptionRelay()
 
-    def hook(exc_type, exc, tb) -> None:  # noqa: ANN001
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
@@ -56,12 +61,13 @@ def install_excepthook() -> _ExceptionRelay:
             _relay.raised.emit(exc, "Uncaught error")
 
     sys.excepthook = hook
-    threading.excepthook = lambda args: hook(args.exc_type, args.exc_value, args.exc_traceback)
+    threading.excepthook = lambda args: hook(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
     return _relay
 
 
 def create_app(argv: Sequence[str] | None = None, theme: str | None = None) -> QApplication:
-    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     app.setApplicationVersion(__version__)
@@ -78,7 +84,7 @@ def create_app(argv: Sequence[str] | None = None, theme: str | None = None) -> Q
     return app
 
 
-def build_window(settings: AppSettings | None = None):  # noqa: ANN201 - MainWindow
+def build_window(settings: AppSettings | None = None) -> MainWindow:
     from t2ipal_gui.context import AppContext
     from t2ipal_gui.main_window import MainWindow
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from engine import api
+from engine.project import Project
+from t2ipal_gui.pipeline import SynthesisSettings, TrainingSettings
 from t2ipal_gui.settings import AppSettings
 from t2ipal_gui.workers import JobRunner
-
-if TYPE_CHECKING:
-    from engine.project import Project
 
 log = logging.getLogger(__name__)
 
@@ -31,21 +30,14 @@ class AppContext(QObject):
         self.runner = runner or JobRunner(self)
         self.project: Project | None = None
         # what the one-click run uses; the panels keep these current
-        self.synthesis_options = None
-        self.training_options = None
+        self.synthesis_options: SynthesisSettings | None = None
+        self.training_options: TrainingSettings | None = None
         self.tag_folders: list[str] = []
 
     def open_project(self, path: str | Path, *, create: bool = False) -> Project:
-        from engine.project import project_at  # sqlite_utils is slow to import: not at start-up
-
-        project = project_at(path)
-        if create:
-            project.create()
-        elif not project.root.is_dir():
-            raise FileNotFoundError(f"project folder {project.root} does not exist")
-        db = project.open_db()  # creates the folders and migrates the schema of every loaded area
-        db.close()
+        project = api.create_project(path) if create else api.open_project(path)
         self.project = project
+        self.tag_folders = []
         self.settings.add_recent(project.root)
         log.info("opened project %s", project.root)
         self.project_changed.emit(project)
@@ -53,6 +45,7 @@ class AppContext(QObject):
 
     def close_project(self) -> None:
         self.project = None
+        self.tag_folders = []
         self.project_changed.emit(None)
 
     def report(self, exc: BaseException, context: str = "") -> None:

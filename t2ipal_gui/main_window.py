@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.project import Project
 from t2ipal_gui import logbridge
 from t2ipal_gui.context import AppContext
 from t2ipal_gui.dialogs.about import AboutDialog
@@ -118,7 +121,7 @@ class MainWindow(QMainWindow):
         file.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
         view = bar.addMenu("&View")
         for number, (key, panel) in enumerate(self.panels.items(), start=1):
-            view.addAction(self._action(panel.title, lambda _=False, k=key: self.show_panel(k), f"Ctrl+{number}"))
+            view.addAction(self._action(panel.title, partial(self.show_panel, key), f"Ctrl+{number}"))
         view.addSeparator()
         view.addAction(self.log_dock.toggleViewAction())
         run = bar.addMenu("&Run")
@@ -134,7 +137,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.project_label, 1)
         self.statusBar().addPermanentWidget(self.job_status)
 
-    def _action(self, text: str, slot, shortcut=None) -> QAction:  # noqa: ANN001
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcut: str | QKeySequence | QKeySequence.StandardKey | None = None) -> QAction:
         action = QAction(text, self)
         action.triggered.connect(lambda *_: slot())
         if shortcut is not None:
@@ -164,14 +168,14 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = self.ctx.settings.recent_projects()
         for path in recent:
-            self.recent_menu.addAction(self._action(path, lambda p=path: self.open_project(p)))
+            self.recent_menu.addAction(self._action(path, partial(self.open_project, path)))
         if not recent:
             self.recent_menu.addAction("No recent projects").setEnabled(False)
         else:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction(self._action("Clear List", self.ctx.settings.clear_recent))
 
-    def _project_changed(self, project) -> None:  # noqa: ANN001
+    def _project_changed(self, project: Project | None) -> None:
         if project is None:
             self.setWindowTitle("T2I-PAL Tagger")
             self.project_label.setText("No project open")
@@ -189,7 +193,9 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             prefs = dialog.preferences()
             self.ctx.settings.save_preferences(prefs)
-            apply_theme(QApplication.instance(), prefs.theme)
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                apply_theme(app, prefs.theme)
             log.info("preferences saved")
 
     def recent_menu_actions(self) -> QMenu:
@@ -203,8 +209,8 @@ class MainWindow(QMainWindow):
         state = self.ctx.settings.window_state()
         if state is not None:
             self.restoreState(state)
-        row = self.ctx.settings.value("window/panel", 0)
-        self.nav.setCurrentRow(int(row) if str(row).isdigit() and int(row) < len(self.panels) else 0)
+        row = str(self.ctx.settings.value("window/panel", 0))
+        self.nav.setCurrentRow(int(row) if row.isdigit() and int(row) < len(self.panels) else 0)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.ctx.settings.save_window(self.saveGeometry(), self.saveState())

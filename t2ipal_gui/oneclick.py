@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 from engine.progress import ProgressEvent
+from t2ipal_gui import pipeline
 from t2ipal_gui.context import AppContext
 from t2ipal_gui.widgets import describe_event
+from t2ipal_gui.workers import Job
 
 STAGES = ("synthesis", "training", "export", "tagging")
 TITLES = {"synthesis": "Synthesis", "training": "Training", "export": "Export", "tagging": "Tagging"}
@@ -18,7 +20,7 @@ class OneClickBar(QFrame):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.job = None
+        self.job: Job | None = None
         self.setObjectName("oneClickBar")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.run = QPushButton("▶  Run all steps")
@@ -28,7 +30,7 @@ class OneClickBar(QFrame):
         self.run.clicked.connect(self.start)
         self.cancel = QPushButton("Cancel")
         self.cancel.setVisible(False)
-        self.cancel.clicked.connect(lambda: self.job and self.job.cancel())
+        self.cancel.clicked.connect(self._cancel)
         self.with_tagging = QCheckBox("and tag folders")
         self.with_tagging.setChecked(True)
         self.chips: dict[str, QLabel] = {}
@@ -61,20 +63,17 @@ class OneClickBar(QFrame):
         row.addWidget(self.status, 1)
         self.bar.hide()
         self.current = ""
+        ctx.project_changed.connect(lambda _p: self._project_changed())
 
     def start(self) -> None:
         if self.job is not None and self.job.is_running:
             return
-        if self.ctx.project is None:
-            self.ctx.report(RuntimeError("open or create a project first (File → New Project…)"), "Run all steps")
+        ctx = self.ctx
+        if ctx.project is None:
+            ctx.report(RuntimeError("open or create a project first (File → New Project…)"), "Run all steps")
             return
-        from t2ipal_gui import pipeline
-
-        try:
-            plan = pipeline.plan_from_project(self.ctx, tag=self.with_tagging.isChecked())
-        except Exception as exc:  # noqa: BLE001 - shown in the error dialog
-            self.ctx.report(exc, "Run all steps")
-            return
+        plan = pipeline.plan_for(ctx.project, ctx.synthesis_options, ctx.training_options, ctx.tag_folders,
+                                 tag=self.with_tagging.isChecked())
         self.job = self.ctx.runner.start(pipeline.run_all, plan, name="Run all steps")
         self.run.setVisible(False)
         self.cancel.setVisible(True)
@@ -82,6 +81,14 @@ class OneClickBar(QFrame):
         self.job.progress.connect(self._progress)
         self.job.done.connect(self._done)
         self.job.finished.connect(lambda _r: self._after_success())
+
+    def _project_changed(self) -> None:
+        if self.job is None or not self.job.is_running:
+            self.status.setText("")
+
+    def _cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
 
     def _set_stage(self, stage: str) -> None:
         self.current = stage

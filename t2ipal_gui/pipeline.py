@@ -1,44 +1,76 @@
-"""The one-click sequence (synthesis → training → export → tagging), run as one background job."""
+"""The one-click plan: synthesis → training → export → (tagging) as project API calls, run as one background job."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from engine.progress import ProgressEvent
-from t2ipal_gui import jobs
-from t2ipal_gui.engine_parts import describe_missing, missing
+from engine import api
+from engine.clip.config import BackboneConfig, ModelConfig
+from engine.progress import CancelToken, ProgressCallback, ProgressEvent
+from engine.project import Project
+from engine.synthesis import SynthesisConfig
+from engine.training.config import TrainConfig
+
+Stage = Callable[..., Any]  # fn(progress=, cancel=) -> result
+
+
+@dataclass(frozen=True)
+class SynthesisSettings:
+    """What the Synthesis panel shows: the backend, its options (model, steps, CFG) and the run's config."""
+
+    backend: str = "diffusers"
+    options: dict[str, Any] = field(default_factory=dict)
+    config: SynthesisConfig = field(default_factory=SynthesisConfig)
+
+    def run(self, project: Project) -> Stage:
+        return partial(api.synthesize, project, backend=self.backend, backend_options=self.options,
+                       config=self.config)
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """What the Training panel shows: the engine's configs and the device."""
+
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    device: str = "auto"
+
+    def run(self, project: Project) -> Stage:
+        return partial(api.train, project, backbone=self.backbone, model=self.model, train=self.train,
+                       device=self.device)
+
+
+def tag_stage(project: Project, folders: list[str]) -> Stage:
+    """Tag `folders` with the project's exported model, every score kept so Browse can move thresholds freely."""
+    from engine.tagging.runner import TagConfig
+
+    return partial(api.tag, project, list(folders), TagConfig(store_all_scores=True))
 
 
 @dataclass
 class Plan:
-    stages: list[tuple[str, Any]] = field(default_factory=list)  # (stage, fn(progress=, cancel=) -> result)
+    stages: list[tuple[str, Stage]] = field(default_factory=list)
 
 
-def plan_from_project(ctx: Any, *, tag: bool) -> Plan:
-    """Read the panels' current settings from the window (through the context) into a plan."""
-    absent = missing("captions", "synthesis", "training", "export", *(("tagging",) if tag else ()))
-    if absent:
-        from engine.errors import DependencyMissing
-
-        raise DependencyMissing(describe_missing(absent))
-    project = ctx.project
-    synth = getattr(ctx, "synthesis_options", None) or jobs.SynthesisOptions()
-    train = getattr(ctx, "training_options", None) or jobs.TrainingOptions()
-    folders = list(getattr(ctx, "tag_folders", []) or [])
+def plan_for(project: Project, synth: SynthesisSettings | None, train: TrainingSettings | None,
+             folders: list[str], *, tag: bool) -> Plan:
+    """The stages of "Run all steps" with the panels' current settings (tagging only when folders are listed)."""
     plan = Plan([
-        ("synthesis", lambda progress, cancel: jobs.run_synthesis(project, synth, progress=progress, cancel=cancel)),
-        ("training", lambda progress, cancel: jobs.run_training(project, train, progress=progress, cancel=cancel)),
-        ("export", lambda progress, cancel: jobs.run_export(project, progress=progress, cancel=cancel)),
+        ("synthesis", (synth or SynthesisSettings()).run(project)),
+        ("training", (train or TrainingSettings()).run(project)),
+        ("export", partial(api.export, project)),
     ])
     if tag and folders:
-        plan.stages.append(
-            ("tagging", lambda progress, cancel: jobs.run_tagging(project, folders, progress=progress, cancel=cancel))
-        )
+        plan.stages.append(("tagging", tag_stage(project, folders)))
     return plan
 
 
-def run_all(plan: Plan, *, progress=None, cancel=None) -> dict[str, Any]:  # noqa: ANN001
+def run_all(plan: Plan, *, progress: ProgressCallback, cancel: CancelToken) -> dict[str, Any]:
+    """Run the stages in order; each stage's progress is reported as `pipeline:<stage>`."""
     results: dict[str, Any] = {}
     for i, (stage, fn) in enumerate(plan.stages):
         cancel.raise_if_set()

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from engine.clip.config import DEFAULT_BACKBONE, DEFAULT_PRETRAINED
+from engine.synthesis.diffusers_backend import DiffusersConfig
+
 ORG = "T2I-PAL"
 APP = "T2I-PAL Tagger"
 MAX_RECENT = 8
@@ -19,9 +22,9 @@ THEMES = ("system", "light", "dark")
 class Preferences:
     """What the preferences dialog edits; every field has a sensible offline default."""
 
-    synthesis_model: str = "stable-diffusion-v1-5/stable-diffusion-v1-5"  # hub id or a local folder
-    clip_model: str = "RN50"  # open_clip model name
-    clip_pretrained: str = "openai"  # tag, folder, "local-dir:…" or "hf-hub:…"
+    synthesis_model: str = DiffusersConfig.model  # hub id or a local folder
+    clip_model: str = DEFAULT_BACKBONE  # open_clip model name
+    clip_pretrained: str = DEFAULT_PRETRAINED  # tag, folder, "local-dir:…" or "hf-hub:…"
     cache_dir: str = ""  # empty: the hub's default cache
     device: str = "auto"
     offline: bool = True
@@ -65,11 +68,11 @@ class AppSettings:
         value = self.q.value("recent_projects", [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in (value or []) if v]
+        return [str(v) for v in value or [] if v] if isinstance(value, list) else []
 
     def add_recent(self, path: str | Path) -> list[str]:
-        path = str(Path(path))
-        recent = [path] + [p for p in self.recent_projects() if p != path]
+        text = str(Path(path))
+        recent = [text] + [p for p in self.recent_projects() if p != text]
         recent = recent[:MAX_RECENT]
         self.q.setValue("recent_projects", recent)
         return recent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
@@ -93,7 +95,7 @@ def apply_theme(app: QApplication, choice: str = "system") -> bool:
     return dark
 
 
-def follow_system(app: QApplication, current_choice: callable) -> None:
+def follow_system(app: QApplication, current_choice: Callable[[], str]) -> None:
     """Re-apply the theme when the system scheme changes and the user's choice is "system"."""
 
     def _changed(_scheme: object) -> None:

@@ -71,11 +71,20 @@ class JobRow(QWidget):
         self.cancel.setEnabled(True)
         self.bar.setRange(0, 0)  # busy until the first event with a total
         self.status.setText("Starting…")
-        job.progress.connect(self._progress)
-        job.finished.connect(lambda _r: self._end("Done"))
-        job.failed.connect(lambda e: self._end(f"Failed: {type(e).__name__}"))
-        job.cancelled.connect(lambda: self._end("Cancelled — start again to resume"))
+        job.progress.connect(lambda e, j=job: self._progress(e) if j is self.job else None)
+        job.finished.connect(lambda _r, j=job: self._end(j, "Done"))
+        job.failed.connect(lambda e, j=job: self._end(j, f"Failed: {type(e).__name__}"))
+        job.cancelled.connect(lambda j=job: self._end(j, "Cancelled — start again to resume"))
         return job
+
+    def reset(self) -> None:
+        """Forget the bound job (another project was opened): its outcome no longer shows here."""
+        self.job = None
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
+        self.status.setText("Idle")
+        self.start.setEnabled(True)
+        self.cancel.setEnabled(False)
 
     @property
     def running(self) -> bool:
@@ -96,7 +105,9 @@ class JobRow(QWidget):
             self.status.setText("Cancelling…")
             self.cancel.setEnabled(False)
 
-    def _end(self, text: str) -> None:
+    def _end(self, job: Job, text: str) -> None:
+        if job is not self.job:
+            return
         self.bar.setRange(0, 1000)
         self.bar.setValue(1000 if text == "Done" else self.bar.value())
         self.status.setText(text)

@@ -141,7 +141,7 @@ class JobRunner(QObject):
 
     def start(self, fn: Callable[..., Any], *args: Any, name: str | None = None, **kwargs: Any) -> Job:
         """Run `fn(*args, progress=cb, cancel=token, **kwargs)` in the background; return its `Job`."""
-        job = Job(name or getattr(fn, "__name__", "job"), fn, args, kwargs)
+        job = Job(name or str(getattr(fn, "__name__", "job")), fn, args, kwargs)
         job.failed.connect(lambda exc, j=job: self.job_failed.emit(j, exc))
         job.done.connect(lambda j=job: self._ended(j))
         was_busy = self.busy

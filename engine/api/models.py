@@ -22,6 +22,7 @@ class ModelStatus:
     project_labels: tuple[str, ...] = ()
     summary: dict[str, Any] = field(default_factory=dict)  # the trained folder's summary (variant, held-out mAP)
     thresholds: dict[str, float] = field(default_factory=dict)
+    backbone: str = ""  # the CLIP it was trained on (model_name), "" when the project has no trained folder
 
     @property
     def trained(self) -> bool:
@@ -72,11 +73,13 @@ def model_status(project: Project) -> ModelStatus:
         project_labels = ()
     summary: dict[str, Any] = {}
     thresholds: dict[str, float] = {}
+    backbone = ""
     if record.trained and record.model_dir is not None:
         config = json.loads((record.model_dir / "config.json").read_text(encoding="utf-8"))
         summary = dict(config.get("summary") or {})
         thresholds = dict(zip(record.labels, config.get("thresholds", []), strict=False))
-    return ModelStatus(record, project_labels, summary, thresholds)
+        backbone = str((config.get("backbone") or {}).get("model_name", ""))
+    return ModelStatus(record, project_labels, summary, thresholds, backbone)
 
 
 def train(

@@ -1,12 +1,15 @@
-"""Panel base: a title, an empty state (no project / engine part missing) and the panel's content."""
+"""Panel base: a title, an empty state (no project open) and the panel's content, reset when the project changes."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
+from engine.project import Project
 from t2ipal_gui.context import AppContext
-from t2ipal_gui.engine_parts import describe_missing, missing
 
 
 class EmptyState(QWidget):
@@ -38,11 +41,10 @@ class EmptyState(QWidget):
 
 
 class Panel(QWidget):
-    """Subclasses set `title`, `subtitle`, `parts` and implement `build(content)` and `refresh()`."""
+    """Subclasses set `title`, `subtitle` and implement `build(content)`, `reset()` and `refresh()`."""
 
     title = ""
     subtitle = ""
-    parts: tuple[str, ...] = ()
     needs_project = True
     empty_no_project = "Open or create a project to start (File → New Project…)."
 
@@ -68,10 +70,8 @@ class Panel(QWidget):
             layout.addWidget(sub)
         layout.addSpacing(6)
         layout.addWidget(self.stack, 1)
-        self.absent = missing(*self.parts)
-        if not self.absent:
-            self.build(self.content)
-        ctx.project_changed.connect(lambda _p: self._update_state())
+        self.build(self.content)
+        ctx.project_changed.connect(self._project_changed)
         ctx.data_changed.connect(self._on_data_changed)
         self._update_state()
 
@@ -80,17 +80,35 @@ class Panel(QWidget):
         return cls.__name__.removesuffix("Panel").lower()
 
     @property
-    def project(self):  # noqa: ANN201 - engine.project.Project | None
+    def project(self) -> Project | None:
+        return self.ctx.project
+
+    @property
+    def active_project(self) -> Project:
+        """The open project (panels only act while one is open: their content is hidden otherwise)."""
+        if self.ctx.project is None:
+            raise RuntimeError("open or create a project first (File → New Project…)")
         return self.ctx.project
 
     def is_ready(self) -> bool:
-        return not self.absent and (self.project is not None or not self.needs_project)
+        return self.project is not None or not self.needs_project
+
+    def for_this_project(self, slot: Callable[..., Any]) -> Callable[..., None]:
+        """Wrap a job's slot so it is ignored once another project has been opened."""
+        project = self.project
+
+        def guarded(*args: Any) -> None:
+            if self.project == project:
+                slot(*args)
+
+        return guarded
+
+    def _project_changed(self, _project: Project | None) -> None:
+        self.reset()
+        self._update_state()
 
     def _update_state(self) -> None:
-        if self.absent:
-            self.empty.set(describe_missing(self.absent) + "\nThe rest of the app works without it.")
-            self.stack.setCurrentWidget(self.empty)
-        elif self.needs_project and self.project is None:
+        if self.needs_project and self.project is None:
             self.empty.set(self.empty_no_project, "New Project…")
             self.stack.setCurrentWidget(self.empty)
         else:
@@ -108,13 +126,16 @@ class Panel(QWidget):
             self.ctx.report(exc, f"Loading the {self.title} panel")
 
     def on_empty_action(self) -> None:
-        window = self.window()
-        if hasattr(window, "new_project"):
-            window.new_project()
+        new_project = getattr(self.window(), "new_project", None)
+        if callable(new_project):
+            new_project()
 
     # -- for subclasses -------------------------------------------------------------------------
     def build(self, content: QWidget) -> None:
-        """Create the widgets inside `content` (only called when the engine parts exist)."""
+        """Create the widgets inside `content`."""
+
+    def reset(self) -> None:
+        """Forget everything of the previous project (folders, results, messages) before the new one loads."""
 
     def refresh(self) -> None:
         """Reload from the project (called when the project or a dependency changes)."""

@@ -1,5 +1,5 @@
 """Browse panel: lazy thumbnails, label filters (all / any), thresholds with live counts, tag chips, "why"
-heatmaps, confirm / reject with the keyboard, export (CSV, JSON, XMP with dry run)."""
+heatmaps, confirm / reject / undo with the keyboard, export (CSV, JSON, XMP with dry run)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import api
+from engine.api import Decision, TagFilter
+from engine.progress import CancelToken, ProgressCallback
+from engine.project import Project
 from t2ipal_gui.models.thumbnails import ThumbnailModel
 from t2ipal_gui.panels.base import Panel
+from t2ipal_gui.workers import Job, call
 
 log = logging.getLogger(__name__)
 MARK = {"confirmed": "✓ ", "rejected": "✗ ", "manual": "+ ", "auto": ""}
@@ -40,16 +45,35 @@ def _slider() -> QSlider:
 class BrowsePanel(Panel):
     title = "Browse"
     subtitle = "Review tagged photos: filter by labels, move thresholds, confirm (C) or reject (X) tags, export."
-    parts = ("tagging",)
 
     def build(self, content: QWidget) -> None:
-        from t2ipal_gui.models.tag_filter import Filter
+        self.filter = TagFilter()
+        self.decisions: list[Decision] = []  # newest last: U / Ctrl+Z undo them one by one
+        self.has_model = False
+        self._heat_job: Job | None = None
+        splitter = QSplitter()
+        splitter.addWidget(self._build_filters())
+        splitter.addWidget(self._build_grid())
+        splitter.addWidget(self._build_details())
+        splitter.setSizes([230, 520, 300])
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(self._build_export_row())
+        for keys, action in (("C", "confirmed"), ("X", "rejected")):
+            QShortcut(QKeySequence(keys), content, lambda a=action: self.decide(a))
+        for undo_key in (QKeySequence("U"), QKeySequence(QKeySequence.StandardKey.Undo)):
+            QShortcut(undo_key, content, self.undo)
+        self._timer = QTimer(self, singleShot=True, interval=80)
+        self._timer.timeout.connect(self.apply_filter)
 
-        self.filter = Filter()
-        # left: filters
+    def _build_filters(self) -> QWidget:
+        """Left column: all / any, the labels with their live counts, the global and per-label thresholds."""
         self.mode = QComboBox()
         self.mode.addItems(["all", "any"])
         self.mode.setToolTip("all: images with every checked label; any: with at least one")
+        self.mode.currentTextChanged.connect(lambda _t: self._schedule())
         self.label_list = QListWidget()
         self.label_list.setObjectName("labelFilter")
         self.label_list.itemChanged.connect(lambda _i: self._schedule())
@@ -64,7 +88,6 @@ class BrowsePanel(Panel):
         self.label_slider.valueChanged.connect(self._label_threshold_changed)
         self.label_caption = QLabel("Per-label threshold: choose a label")
         self.label_caption.setProperty("role", "subtitle")
-        self.mode.currentTextChanged.connect(lambda _t: self._schedule())
         left = QWidget()
         col = QVBoxLayout(left)
         col.setContentsMargins(0, 0, 6, 0)
@@ -82,7 +105,10 @@ class BrowsePanel(Panel):
         col.addLayout(thr_row)
         col.addWidget(self.label_caption)
         col.addWidget(self.label_slider)
-        # centre: grid
+        return left
+
+    def _build_grid(self) -> QWidget:
+        """Centre: how many photos match, and their thumbnails."""
         self.model = ThumbnailModel(self)
         self.grid = QListView()
         self.grid.setObjectName("thumbGrid")
@@ -98,11 +124,14 @@ class BrowsePanel(Panel):
         self.count_label.setObjectName("matchCount")
         self.count_label.setProperty("role", "subtitle")
         centre = QWidget()
-        ccol = QVBoxLayout(centre)
-        ccol.setContentsMargins(0, 0, 0, 0)
-        ccol.addWidget(self.count_label)
-        ccol.addWidget(self.grid, 1)
-        # right: details
+        col = QVBoxLayout(centre)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.count_label)
+        col.addWidget(self.grid, 1)
+        return centre
+
+    def _build_details(self) -> QWidget:
+        """Right column: the photo (with the heatmap over it), its tags and the decision buttons."""
         self.preview = QLabel("Select a photo")
         self.preview.setObjectName("preview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -110,69 +139,70 @@ class BrowsePanel(Panel):
         self.preview.setProperty("role", "empty")
         self.chips = QListWidget()
         self.chips.setObjectName("tagChips")
-        self.chips.setToolTip("C: confirm the selected tag · X: reject it · U: undo the decision")
+        self.chips.setToolTip("C: confirm the selected tag · X: reject it · U or Ctrl+Z: undo the last decision")
         self.why_button = QPushButton("Why? (heatmap)")
-        self.why_button.setToolTip("Show where in the photo the model sees the selected tag")
+        self.why_button.setToolTip("Show where in the photo the project's model sees the selected tag")
         self.why_button.clicked.connect(self.explain)
         confirm = QPushButton("Confirm (C)")
         confirm.clicked.connect(lambda: self.decide("confirmed"))
         reject = QPushButton("Reject (X)")
         reject.clicked.connect(lambda: self.decide("rejected"))
+        self.undo_button = QPushButton("Undo (U)")
+        self.undo_button.setToolTip("Undo the last confirm or reject (also Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo)
+        self.undo_button.setEnabled(False)
         decide_row = QHBoxLayout()
-        decide_row.addWidget(confirm)
-        decide_row.addWidget(reject)
-        decide_row.addWidget(self.why_button)
+        for button in (confirm, reject, self.undo_button, self.why_button):
+            decide_row.addWidget(button)
         right = QWidget()
-        rcol = QVBoxLayout(right)
-        rcol.setContentsMargins(6, 0, 0, 0)
-        rcol.addWidget(self.preview, 3)
-        rcol.addWidget(QLabel("Tags (score):"))
-        rcol.addWidget(self.chips, 2)
-        rcol.addLayout(decide_row)
-        # bottom: export
+        col = QVBoxLayout(right)
+        col.setContentsMargins(6, 0, 0, 0)
+        col.addWidget(self.preview, 3)
+        col.addWidget(QLabel("Tags (score):"))
+        col.addWidget(self.chips, 2)
+        col.addLayout(decide_row)
+        return right
+
+    def _build_export_row(self) -> QHBoxLayout:
+        """Bottom: export the tags in force (at the global threshold) as CSV, JSON or XMP sidecars."""
         self.dry_run = QCheckBox("XMP dry run")
         self.dry_run.setChecked(True)
-        export_row = QHBoxLayout()
-        export_row.addStretch(1)
-        export_row.addWidget(QLabel("Export tags:"))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(QLabel("Export tags:"))
         for text, kind in (("CSV…", "csv"), ("JSON…", "json"), ("XMP sidecars", "xmp")):
             button = QPushButton(text)
             button.clicked.connect(lambda _=False, k=kind: self.export(k))
-            export_row.addWidget(button)
-        export_row.addWidget(self.dry_run)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(centre)
-        splitter.addWidget(right)
-        splitter.setSizes([230, 520, 300])
-        splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(export_row)
-        for keys, action in (("C", "confirmed"), ("X", "rejected")):
-            QShortcut(QKeySequence(keys), content, lambda a=action: self.decide(a))
-        QShortcut(QKeySequence("U"), content, self.undo)
-        self._timer = QTimer(self, singleShot=True, interval=80)
-        self._timer.timeout.connect(self.apply_filter)
-        self._heat_job = None
+            row.addWidget(button)
+        row.addWidget(self.dry_run)
+        return row
 
     # -- data -----------------------------------------------------------------------------------
-    def _store(self):  # noqa: ANN202
-        from engine.tagging.store import TagStore
-
-        return TagStore.open(self.project.db_path)
-
     def depends_on(self) -> tuple[str, ...]:
-        return ("tags",)
+        return ("tags", "model")
+
+    def reset(self) -> None:
+        """Another project: no labels, filters, decisions or heatmap of the previous one stay."""
+        self.filter = TagFilter(threshold=self.filter.threshold)
+        self.decisions.clear()
+        self.undo_button.setEnabled(False)
+        self._heat_job = None
+        self.has_model = False
+        self.label_list.blockSignals(True)
+        self.label_list.clear()
+        self.label_list.blockSignals(False)
+        self.model.set_paths([])
+        self.count_label.setText("")
+        self._show_image()
 
     def refresh(self) -> None:
-        from t2ipal_gui.models.tag_filter import all_labels
-
-        with self._store() as store:
-            labels = all_labels(store)
-            meta = store.model_metadata()
-        self.thresholds = dict(zip(meta.labels, meta.thresholds, strict=False)) if meta else {}
+        project = self.active_project
+        labels = api.tag_labels(project)
+        status = api.model_status(project)
+        self.has_model = status.exported
+        self.why_button.setEnabled(self.has_model)
+        self.why_button.setToolTip("Show where in the photo the project's model sees the selected tag"
+                                   if self.has_model else "The project has no exported model to explain with")
         checked = set(self.filter.labels)
         self.label_list.blockSignals(True)
         self.label_list.clear()
@@ -189,18 +219,16 @@ class BrowsePanel(Panel):
         self._timer.start()
 
     def apply_filter(self) -> None:
-        from t2ipal_gui.models.tag_filter import label_counts, matching_images
-
+        project = self.active_project
         self.filter.labels = [
             self.label_list.item(i).data(Qt.ItemDataRole.UserRole)
             for i in range(self.label_list.count())
             if self.label_list.item(i).checkState() == Qt.CheckState.Checked
         ]
         self.filter.mode = self.mode.currentText()
-        with self._store() as store:
-            counts = label_counts(store, self.filter)
-            paths = matching_images(store, self.filter)
-            total = store.counts().get("done", 0)
+        counts = api.label_counts(project, self.filter)
+        paths = api.matching_images(project, self.filter)
+        total = api.tagged_count(project)
         self.label_list.blockSignals(True)
         for i in range(self.label_list.count()):
             item = self.label_list.item(i)
@@ -225,7 +253,7 @@ class BrowsePanel(Panel):
 
     def _current_label(self) -> str | None:
         item = self.label_list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item else None
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item else None
 
     def _show_label_threshold(self) -> None:
         label = self._current_label()
@@ -249,7 +277,11 @@ class BrowsePanel(Panel):
     # -- details ----------------------------------------------------------------------------------
     def current_path(self) -> str | None:
         index = self.grid.currentIndex()
-        return self.model.data(index, Qt.ItemDataRole.UserRole) if index.isValid() else None
+        return str(self.model.data(index, Qt.ItemDataRole.UserRole)) if index.isValid() else None
+
+    def current_tag(self) -> str | None:
+        item = self.chips.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item else None
 
     def _show_image(self, overlay: QImage | None = None) -> None:
         path = self.current_path()
@@ -265,15 +297,12 @@ class BrowsePanel(Panel):
             painter.setOpacity(0.55)
             painter.drawImage(pixmap.rect(), overlay)
             painter.end()
+        tags = api.image_tags(self.active_project, path)
         if pixmap.isNull():
             self.preview.setText("Cannot display this file")
         else:
             self.preview.setPixmap(pixmap.scaled(self.preview.size() * 0.98, Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation))
-        from t2ipal_gui.models.tag_filter import image_tags
-
-        with self._store() as store:
-            tags = image_tags(store, path)
         for label, score, source in tags:
             limit = self.filter.per_label.get(label, self.filter.threshold)
             shown = f"{score:.2f}" if score is not None else "—"
@@ -293,92 +322,78 @@ class BrowsePanel(Panel):
             if self.chips.count():
                 self.chips.setCurrentRow(0)
 
-    def decide(self, source: str) -> None:
-        path, item = self.current_path(), self.chips.currentItem()
-        if path is None or item is None:
-            return
-        label = item.data(Qt.ItemDataRole.UserRole)
-        with self._store() as store:
-            store.set_decision(path, label, source)
+    def decide(self, source: str) -> Decision | None:
+        """Confirm or reject the selected tag of the selected photo, then move to the next tag."""
+        path, label = self.current_path(), self.current_tag()
+        if path is None or label is None:
+            return None
+        decision = api.decide(self.active_project, path, label, source)
+        self.decisions.append(decision)
+        self.undo_button.setEnabled(True)
         log.info("%s %s on %s", source, label, path)
         self._show_image()
         row = self.chips.currentRow()
         if row + 1 < self.chips.count():
             self.chips.setCurrentRow(row + 1)
+        return decision
 
-    def undo(self) -> None:
-        """Give the selected tag back to the model (source auto) when it still has a score."""
-        path, item = self.current_path(), self.chips.currentItem()
-        if path is None or item is None:
-            return
-        from engine.tagging.store import IMAGES, TAGS, path_key
-
-        with self._store() as store:
-            store.db.execute(
-                f"UPDATE {TAGS} SET source = 'auto' WHERE label = ? AND score IS NOT NULL AND image_id = "
-                f"(SELECT id FROM {IMAGES} WHERE path = ?)",
-                [item.data(Qt.ItemDataRole.UserRole), path_key(path)[0]],
-            )
-            store.db.conn.commit()
-        self._show_image()
+    def undo(self) -> Decision | None:
+        """Put the tag of the last decision back as it was before (U or Ctrl+Z, repeatedly)."""
+        if not self.decisions:
+            return None
+        decision = self.decisions.pop()
+        api.undo(self.active_project, decision)
+        self.undo_button.setEnabled(bool(self.decisions))
+        log.info("undid %s %s on %s", decision.source, decision.label, decision.path)
+        if decision.path == self.current_path():
+            self._show_image()
+            for i in range(self.chips.count()):
+                if self.chips.item(i).data(Qt.ItemDataRole.UserRole) == decision.label:
+                    self.chips.setCurrentRow(i)
+        return decision
 
     # -- why: heatmap ---------------------------------------------------------------------------------
-    def explain(self):  # noqa: ANN201 - Job | None
-        path, item = self.current_path(), self.chips.currentItem()
-        model = self.project.latest_onnx()
-        if path is None or item is None:
+    def explain(self) -> Job | None:
+        """Colour where the project's model sees the selected tag over the photo (computed in a worker)."""
+        path, label = self.current_path(), self.current_tag()
+        if path is None or label is None or not self.has_model:
             return None
-        if model is None:
-            self.ctx.report(FileNotFoundError("no exported model in this project to explain with"), "Why?")
-            return None
-        label = item.data(Qt.ItemDataRole.UserRole)
-        job = self.ctx.runner.start(heatmap_for, str(model), path, label, name=f"Heatmap for {label}")
-        job.finished.connect(lambda image, p=path: self._show_image(image) if p == self.current_path() else None)
+        job = self.ctx.runner.start(heatmap_for, self.active_project, path, label, name=f"Heatmap for {label}")
+        job.finished.connect(self.for_this_project(
+            lambda image, p=path: self._show_image(image) if p == self.current_path() else None))
         self._heat_job = job
         return job
 
     # -- export ---------------------------------------------------------------------------------------
-    def export(self, kind: str):  # noqa: ANN201 - Job | None
-        from engine.tagging import export_tags
-
-        db = str(self.project.db_path)
-        threshold = self.filter.threshold
+    def export(self, kind: str) -> Job | None:
+        project = self.active_project
         if kind == "xmp":
             dry = self.dry_run.isChecked()
-            job = self.ctx.runner.start(export_tags.write_xmp_sidecars, db, dry_run=dry, min_score=threshold,
+            job = self.ctx.runner.start(api.export_tags, "xmp", project, dry_run=dry,
+                                        min_score=self.filter.threshold,
                                         name="XMP dry run" if dry else "Writing XMP sidecars")
             job.finished.connect(lambda r: log.info("XMP: %d sidecars %s, %d errors", r.written,
                                                     "would change" if dry else "written", r.errors))
             return job
-        default = str(self.project.exports_dir / f"tags.{kind}")
+        default = str(project.exports_dir / f"tags.{kind}")
         out, _ = QFileDialog.getSaveFileName(self, f"Export tags as {kind.upper()}", default)
         if not out:
             return None
         return self.export_to(kind, out)
 
-    def export_to(self, kind: str, out: str):  # noqa: ANN201 - Job
-        from engine.tagging import export_tags
-        from t2ipal_gui.workers import call
-
-        fn = export_tags.export_csv if kind == "csv" else export_tags.export_json
-        job = self.ctx.runner.start(call, fn, str(self.project.db_path), out, min_score=self.filter.threshold,
-                                    name=f"Export {kind.upper()}")
+    def export_to(self, kind: str, out: str) -> Job:
+        job = self.ctx.runner.start(call, api.export_tags, kind, self.active_project, out=out,
+                                    min_score=self.filter.threshold, name=f"Export {kind.upper()}")
         job.finished.connect(lambda n: log.info("exported %s rows to %s", n, out))
         return job
 
 
-def heatmap_for(model_path: str, image_path: str, label: str, *, progress=None, cancel=None) -> QImage:  # noqa: ANN001
-    """Run the ONNX model on one image and colour the chosen label's heatmap (runs in a worker)."""
+def heatmap_for(project: Project, image_path: str, label: str, *, progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> QImage:
+    """The project's model's map for `label` (api.explain), coloured into an overlay (runs in a worker)."""
     import numpy as np
 
-    from engine.tagging.decode import decode_file
-    from engine.tagging.onnx_session import TaggerSession
-
-    session = TaggerSession(model_path, provider="cpu")
-    decoded = decode_file(image_path, session.metadata.preprocess)
-    _scores, heatmaps = session.scores_and_heatmaps(decoded.array[None].astype(np.float32))
-    heat = heatmaps[0, list(session.metadata.labels).index(label)]
-    heat = (heat - heat.min()) / max(float(heat.max() - heat.min()), 1e-6)
+    heat = np.asarray(api.explain(project, image_path, label), dtype=np.float32)
     h, w = heat.shape
     rgba = np.zeros((h, w, 4), np.uint8)
     rgba[..., 0] = (255 * heat).astype(np.uint8)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -19,31 +20,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import api
+from engine.errors import InputError
+from engine.labels import LabelSet
 from t2ipal_gui.panels.base import Panel
 from t2ipal_gui.widgets import JobRow
+from t2ipal_gui.workers import Job
 
 log = logging.getLogger(__name__)
 SHOW_MAX = 2000
 
 
-def import_captions(db_path: str, labelset, path: str, *, progress=None, cancel=None):  # noqa: ANN001, ANN201
-    """Worker side of "Import file…": its own connection, all-or-nothing import."""
-    from engine.captions.store import CaptionStore
-    from engine.db import open_db
-
-    db = open_db(db_path)
-    try:
-        store = CaptionStore(db)
-        store.add_labelset(labelset)
-        return store.import_file(path, labelset=labelset, progress=progress, cancel=cancel)
-    finally:
-        db.conn.close()
-
-
 class CaptionsPanel(Panel):
     title = "Captions"
     subtitle = "Sentences that describe scenes with your labels; the images are synthesised from them."
-    parts = ("labels", "captions")
 
     def build(self, content: QWidget) -> None:
         self.table = QTableWidget(0, 2)
@@ -59,19 +49,19 @@ class CaptionsPanel(Panel):
         self.new_caption.returnPressed.connect(self.add_caption)
         add = QPushButton("Add")
         add.clicked.connect(self.add_caption)
-        generate = QPushButton("Generate…")
-        generate.setEnabled(False)
-        generate.setToolTip("Not available yet: the engine has no caption generator in this build")
         add_row = QHBoxLayout()
         add_row.addWidget(self.new_caption, 1)
         add_row.addWidget(add)
-        add_row.addWidget(generate)
+        self.generate_row = JobRow("Generate captions", unit="captions")
+        self.generate_row.start.setToolTip("Write template captions for every label that has too few")
+        self.generate_row.start_clicked.connect(self.generate)
         self.import_row = JobRow("Import file…", unit="captions")
         self.import_row.start_clicked.connect(self._import_dialog)
         left = QWidget()
         col = QVBoxLayout(left)
         col.setContentsMargins(0, 0, 6, 0)
         col.addWidget(self.import_row)
+        col.addWidget(self.generate_row)
         col.addWidget(self.table, 1)
         col.addLayout(add_row)
         self.counts = QListWidget()
@@ -97,31 +87,32 @@ class CaptionsPanel(Panel):
     def depends_on(self) -> tuple[str, ...]:
         return ("labels", "captions")
 
-    def labelset(self):  # noqa: ANN201 - LabelSet | None
-        from engine.labels import LabelSet
+    def labelset(self) -> LabelSet | None:
+        try:
+            return api.load_labels(self.active_project)
+        except InputError:
+            return None
 
-        path = self.project.labelset_path
-        return LabelSet.from_file(path) if path.exists() else None
+    def reset(self) -> None:
+        self.table.setRowCount(0)
+        self.counts.clear()
+        self.warning.setText("")
+        self.new_caption.clear()
+        self.import_row.reset()
+        self.generate_row.reset()
 
     def refresh(self) -> None:
-        from engine.captions.store import CaptionStore
-
+        project = self.active_project
         labelset = self.labelset()
         self.table.setRowCount(0)
         self.counts.clear()
+        for job_row in (self.import_row, self.generate_row):
+            job_row.start.setEnabled(labelset is not None and not job_row.running)
         if labelset is None:
             self.warning.setText("Save a label set in the Labels panel first.")
-            self.import_row.start.setEnabled(False)
             return
-        self.import_row.start.setEnabled(True)
-        db = self.project.open_db()
-        try:
-            store = CaptionStore(db)
-            store.add_labelset(labelset)
-            captions = list(store.iter_captions(labelset.name))
-            stats = store.stats(labelset)
-        finally:
-            db.conn.close()
+        captions = api.list_captions(project)
+        stats = api.caption_stats(project)
         self.table.setRowCount(min(len(captions), SHOW_MAX))
         for row, caption in enumerate(captions[:SHOW_MAX]):
             self.table.setItem(row, 0, QTableWidgetItem(caption.text))
@@ -141,21 +132,26 @@ class CaptionsPanel(Panel):
             self.warning.setText(f"{stats.total} captions; every label has at least {stats.min_count}.")
 
     def add_caption(self) -> None:
-        from engine.captions.store import CaptionStore
-
         text = self.new_caption.text().strip()
-        labelset = self.labelset()
-        if not text or labelset is None:
+        if not text or self.labelset() is None:
             return
-        db = self.project.open_db()
-        try:
-            added = CaptionStore(db).add_captions(labelset, [text], source="typed")
-        finally:
-            db.conn.close()
-        if not added:
+        if not api.add_captions(self.active_project, [text], source="typed"):
             self.warning.setText(f"Not added: “{text}” names none of the labels (or is already there).")
             return
         self.new_caption.clear()
+        self.ctx.data_changed.emit("captions")
+
+    def generate(self) -> Job | None:
+        """Template captions for the labels with too few (a job: the project's captions are read first)."""
+        if self.labelset() is None:
+            return None
+        job = self.ctx.runner.start(api.generate_captions, self.active_project, name="Generating captions")
+        self.generate_row.bind(job)
+        job.finished.connect(self.for_this_project(self._generated))
+        return job
+
+    def _generated(self, result: tuple[list[object], int]) -> None:
+        log.info("generated %d captions", result[1])
         self.ctx.data_changed.emit("captions")
 
     def _import_dialog(self) -> None:
@@ -164,13 +160,14 @@ class CaptionsPanel(Panel):
         if path:
             self.import_file(path)
 
-    def import_file(self, path: str):  # noqa: ANN201 - Job | None
-        labelset = self.labelset()
-        if labelset is None:
+    def import_file(self, path: str) -> Job | None:
+        if self.labelset() is None:
             return None
-        db = str(self.project.db_path)
-        job = self.ctx.runner.start(import_captions, db, labelset, path, name="Importing captions")
+        job = self.ctx.runner.start(api.import_captions, self.active_project, path, name="Importing captions")
         self.import_row.bind(job)
-        job.finished.connect(lambda r: (log.info("imported %d captions from %s (%d unlabelled)", r.added, path,
-                                                 r.unlabelled), self.ctx.data_changed.emit("captions")))
+        job.finished.connect(self.for_this_project(lambda r: self._imported(r, path)))
         return job
+
+    def _imported(self, result: Any, path: str) -> None:
+        log.info("imported %d captions from %s (%d unlabelled)", result.added, path, result.unlabelled)
+        self.ctx.data_changed.emit("captions")

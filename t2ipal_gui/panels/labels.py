@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
@@ -19,6 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import api
+from engine.errors import EngineError
+from engine.labels import LabelSet
 from t2ipal_gui.panels.base import Panel
 
 log = logging.getLogger(__name__)
@@ -32,11 +36,8 @@ def _split(text: str) -> list[str]:
 class LabelsPanel(Panel):
     title = "Labels"
     subtitle = "The labels you want in your photos: a name, the words captions use for it, an optional parent."
-    parts = ("labels",)
 
     def build(self, content: QWidget) -> None:
-        from engine.labels import LabelSet
-
         self.set_name = QLineEdit()
         self.set_name.setPlaceholderText("label set name")
         self.set_name.setMaximumWidth(220)
@@ -99,17 +100,18 @@ class LabelsPanel(Panel):
     def add_row(self, name: str = "", synonyms: str = "", parent: str = "", not_this: str = "") -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        for col, text in enumerate((name, synonyms, parent, not_this)):
-            self.table.setItem(row, col, QTableWidgetItem(text))
+        items = [QTableWidgetItem(text) for text in (name, synonyms, parent, not_this)]
+        for col, item in enumerate(items):
+            self.table.setItem(row, col, item)
         if not name:
-            self.table.editItem(self.table.item(row, 0))
+            self.table.editItem(items[0])
 
     def _remove_selected(self) -> None:
         for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
             self.table.removeRow(row)
         self._schedule()
 
-    def set_labelset(self, labelset) -> None:  # noqa: ANN001 - engine.labels.LabelSet
+    def set_labelset(self, labelset: LabelSet) -> None:
         self.table.blockSignals(True)
         self.table.setRowCount(0)
         for label in labelset.labels:
@@ -118,13 +120,17 @@ class LabelsPanel(Panel):
         self.set_name.setText(labelset.name)
         self.validate()
 
-    def to_dict(self) -> dict:
-        labels = []
+    def _cell(self, row: int, column: int) -> str:
+        item = self.table.item(row, column)
+        return item.text().strip() if item is not None else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        labels: list[dict[str, Any]] = []
         for row in range(self.table.rowCount()):
-            cells = [(self.table.item(row, c).text() if self.table.item(row, c) else "").strip() for c in range(4)]
+            cells = [self._cell(row, c) for c in range(len(COLUMNS))]
             if not any(cells):
                 continue
-            item: dict = {"name": cells[0]}
+            item: dict[str, Any] = {"name": cells[0]}
             if cells[1]:
                 item["synonyms"] = _split(cells[1])
             if cells[2]:
@@ -137,10 +143,8 @@ class LabelsPanel(Panel):
     def _schedule(self) -> None:
         self._timer.start()
 
-    def validate(self):  # noqa: ANN201 - LabelSet | None
-        from engine.errors import EngineError
-        from engine.labels import LabelSet
-
+    def validate(self) -> LabelSet | None:
+        labelset: LabelSet | None
         try:
             labelset = LabelSet.from_dict(self.to_dict(), source="label set")
         except EngineError as exc:
@@ -161,14 +165,9 @@ class LabelsPanel(Panel):
 
     # -- actions --------------------------------------------------------------------------------
     def load_bundled(self, name: str) -> None:
-        from engine.labels import LabelSet
-
         self.set_labelset(LabelSet.bundled(name))
 
     def _import(self) -> None:
-        from engine.errors import EngineError
-        from engine.labels import LabelSet
-
         path, _ = QFileDialog.getOpenFileName(self, "Import a label set", "", "Label sets (*.json *.yaml *.yml)")
         if path:
             try:
@@ -180,23 +179,29 @@ class LabelsPanel(Panel):
         labelset = self.validate()
         if labelset is None or self.project is None:
             return False
-        labelset.save(self.project.labelset_path)
-        log.info("saved %d labels to %s", len(labelset), self.project.labelset_path)
+        path = api.save_labels(self.project, labelset)
+        log.info("saved %d labels to %s", len(labelset), path)
         self.ctx.data_changed.emit("labels")
         return True
 
-    def refresh(self) -> None:
-        from engine.errors import EngineError
-        from engine.labels import LabelSet
+    def reset(self) -> None:
+        self._timer.stop()
+        for widget in (self.table, self.set_name):
+            widget.blockSignals(True)
+        self.table.setRowCount(0)
+        self.set_name.setText("")
+        for widget in (self.table, self.set_name):
+            widget.blockSignals(False)
+        self.validation.setText("")
 
-        path = self.project.labelset_path
-        if path.exists():
-            try:
-                self.set_labelset(LabelSet.from_file(path))
-            except EngineError as exc:
-                self.ctx.report(exc, "Loading the project's label set")
-        else:
-            self.table.setRowCount(0)
-            self.set_name.setText("")
+    def refresh(self) -> None:
+        project = self.active_project
+        if not project.labelset_path.exists():
+            self.reset()
             self.validation.setProperty("role", "subtitle")
             self.validation.setText("No labels yet: add some, or load a bundled set to start from.")
+            return
+        try:
+            self.set_labelset(api.load_labels(project))
+        except EngineError as exc:
+            self.ctx.report(exc, "Loading the project's label set")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,10 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from t2ipal_gui.jobs import SynthesisOptions, delete_synthetic, run_synthesis, synthetic_records
+from engine import api
+from engine.synthesis import SynthesisConfig, available_backends
+from engine.synthesis.diffusers_backend import DiffusersConfig
 from t2ipal_gui.models.thumbnails import ThumbnailModel
 from t2ipal_gui.panels.base import Panel
+from t2ipal_gui.pipeline import SynthesisSettings
 from t2ipal_gui.widgets import JobRow, format_duration
+from t2ipal_gui.workers import Job
 
 log = logging.getLogger(__name__)
 
@@ -31,28 +37,26 @@ log = logging.getLogger(__name__)
 class SynthesisPanel(Panel):
     title = "Synthesis"
     subtitle = "Render images from your captions with a text-to-image model; delete the bad ones before training."
-    parts = ("captions", "synthesis")
 
     def build(self, content: QWidget) -> None:
-        from engine.synthesis import available_backends
-
         prefs = self.ctx.settings.preferences()
+        diffusers, run = DiffusersConfig(), SynthesisConfig()
         self.backend = QComboBox()
         self.backend.addItems(available_backends())
-        self.backend.setCurrentText("diffusers")  # the default; "demo" sorts first
+        self.backend.setCurrentText(SynthesisSettings().backend)  # the default; "demo" sorts first
         self.model_id = QLineEdit(prefs.synthesis_model)
         self.model_id.setPlaceholderText("hub id or local diffusers folder")
-        self.steps = QSpinBox(minimum=1, maximum=200, value=30)
-        self.cfg_scale = QDoubleSpinBox(minimum=0.0, maximum=30.0, value=7.5, singleStep=0.5)
-        self.per_caption = QSpinBox(minimum=1, maximum=64, value=4)
+        self.steps = QSpinBox(minimum=1, maximum=200, value=diffusers.steps)
+        self.cfg_scale = QDoubleSpinBox(minimum=0.0, maximum=30.0, value=diffusers.guidance_scale, singleStep=0.5)
+        self.per_caption = QSpinBox(minimum=1, maximum=64, value=run.images_per_caption)
         form = QFormLayout()
         form.addRow("Backend:", self.backend)
         form.addRow("Model:", self.model_id)
         form.addRow("Steps:", self.steps)
         form.addRow("Guidance (CFG):", self.cfg_scale)
         form.addRow("Images per caption:", self.per_caption)
-        for widget in (self.model_id,):
-            widget.textChanged.connect(lambda *_: self._sync())
+        self.backend.currentTextChanged.connect(lambda *_: self._sync())
+        self.model_id.textChanged.connect(lambda *_: self._sync())
         for spin in (self.steps, self.cfg_scale, self.per_caption):
             spin.valueChanged.connect(lambda *_: self._sync())
         self.job_row = JobRow("Start synthesis", unit="img")
@@ -96,12 +100,17 @@ class SynthesisPanel(Panel):
         layout.addLayout(grid_bar)
         layout.addWidget(self.grid, 1)
         layout.addWidget(self.empty_grid, 1)
-        self.records: list = []
+        self.records: list[Any] = []
         self._sync()
 
-    def options(self) -> SynthesisOptions:
-        return SynthesisOptions(self.backend.currentText() or "diffusers", self.model_id.text().strip(),
-                                self.steps.value(), self.cfg_scale.value(), self.per_caption.value())
+    def options(self) -> SynthesisSettings:
+        """The backend's options: model / steps / CFG are diffusers settings; other backends take their own."""
+        backend = self.backend.currentText() or SynthesisSettings().backend
+        options: dict[str, Any] = {}
+        if backend == "diffusers":
+            options = {"model": self.model_id.text().strip() or None, "steps": self.steps.value(),
+                       "guidance_scale": self.cfg_scale.value()}
+        return SynthesisSettings(backend, options, SynthesisConfig(images_per_caption=self.per_caption.value()))
 
     def _sync(self) -> None:
         self.ctx.synthesis_options = self.options()
@@ -109,20 +118,29 @@ class SynthesisPanel(Panel):
     def depends_on(self) -> tuple[str, ...]:
         return ("synthesis", "captions", "labels")
 
-    def start(self):  # noqa: ANN201 - Job
-        job = self.ctx.runner.start(run_synthesis, self.project, self.options(), name="Synthesis")
+    def start(self) -> Job:
+        job = self.ctx.runner.start(self.options().run(self.active_project), name="Synthesis")
         self.job_row.bind(job)
-        job.finished.connect(self._finished)
+        job.finished.connect(self.for_this_project(self._finished))
         return job
 
-    def _finished(self, result) -> None:  # noqa: ANN001 - SynthesisResult
+    def _finished(self, result: Any) -> None:  # SynthesisResult
         self.summary.setText(f"{result.made} new images, {result.skipped} cached, in {format_duration(result.seconds)}"
                              + (f" — {result.images_per_second:.2f} images/s" if result.made else "")
                              + ("\n" + "\n".join(result.warnings) if result.warnings else ""))
         self.ctx.data_changed.emit("synthesis")
 
+    def reset(self) -> None:
+        self.records = []
+        self.summary.setText("")
+        self.job_row.reset()
+        self.label_pick.blockSignals(True)
+        self.label_pick.clear()
+        self.label_pick.blockSignals(False)
+        self.model.set_paths([])
+
     def refresh(self) -> None:
-        self.records = synthetic_records(self.project)
+        self.records = api.synthetic_images(self.active_project)
         current = self.label_pick.currentText()
         labels = sorted({lab for r in self.records for lab in r.labels})
         self.label_pick.blockSignals(True)
@@ -133,14 +151,15 @@ class SynthesisPanel(Panel):
         self.label_pick.blockSignals(False)
         self._show_label()
 
-    def _shown(self) -> list:
+    def _shown(self) -> list[Any]:
         label = self.label_pick.currentText()
         return [r for r in self.records if label in r.labels]
 
     def _show_label(self) -> None:
         shown = self._shown()
-        root = self.project.synthetic_dir
-        self.model.set_paths([str(root / r.path) for r in shown], {str(root / r.path): r.caption[:40] for r in shown})
+        project = self.active_project
+        paths = [str(api.synthetic_path(project, r)) for r in shown]
+        self.model.set_paths(paths, {p: r.caption[:40] for p, r in zip(paths, shown, strict=True)})
         self.preview_count.setText(f"{len(shown)} images" if shown else "")
         self.grid.setVisible(bool(self.records))
         self.empty_grid.setVisible(not self.records)
@@ -151,12 +170,12 @@ class SynthesisPanel(Panel):
         doomed = [shown[r] for r in rows if r < len(shown)]
         if not doomed:
             return 0
-        n = delete_synthetic(self.project, doomed)
+        n = api.delete_synthetic(self.active_project, doomed)
         log.info("deleted %d synthetic images", n)
         self.refresh()
         return n
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802, ANN001
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.grid.hasFocus():
             self.delete_selected()
         else:

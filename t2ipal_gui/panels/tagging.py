@@ -1,29 +1,35 @@
-"""Tagging panel: choose folders (also by drag and drop), start / cancel, images/s and ETA."""
+"""Tagging panel: the project's own exported model, folders (also by drag and drop), start / cancel, images/s, ETA."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from engine import api
+from engine.api import ModelStatus
+from engine.project import Project
 from t2ipal_gui.panels.base import Panel
+from t2ipal_gui.pipeline import tag_stage
 from t2ipal_gui.widgets import JobRow, format_duration
+from t2ipal_gui.workers import Job
 
 log = logging.getLogger(__name__)
+SHOW_LABELS = 5  # labels named next to the model
 
 
 class FolderList(QListWidget):
@@ -42,10 +48,10 @@ class FolderList(QListWidget):
         return [self.item(i).text() for i in range(self.count())]
 
     def add_folder(self, path: str | Path) -> bool:
-        path = str(Path(path))
-        if not Path(path).is_dir() or path in self.folders():
+        text = str(Path(path))
+        if not Path(text).is_dir() or text in self.folders():
             return False
-        self.addItem(path)
+        self.addItem(text)
         self.changed.emit()
         return True
 
@@ -53,7 +59,7 @@ class FolderList(QListWidget):
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
@@ -65,8 +71,10 @@ class FolderList(QListWidget):
 
 class TaggingPanel(Panel):
     title = "Tagging"
-    subtitle = "Tag photo folders with the exported model. Drop folders here; a re-run only reads new or changed files."
-    parts = ("tagging",)
+    subtitle = (
+        "Tag photo folders with the project's exported model. Drop folders here; a re-run only reads new or changed "
+        "files."
+    )
 
     def build(self, content: QWidget) -> None:
         self.folders = FolderList()
@@ -84,15 +92,13 @@ class TaggingPanel(Panel):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folders, 1)
         folder_row.addLayout(buttons)
-        self.model_path = QLineEdit()
-        self.model_path.setPlaceholderText("the project's exported model (exports/*.onnx)")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._pick_model)
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_path, 1)
-        model_row.addWidget(browse)
+        self.model_text = QLabel()
+        self.model_text.setObjectName("taggingModel")
+        self.model_text.setWordWrap(True)
+        self.model_text.setToolTip("Every project tags with its own model: train and export it in the Training panel")
+        self.model_ready = False
         form = QFormLayout()
-        form.addRow("Model:", model_row)
+        form.addRow("Model:", self.model_text)
         self.job_row = JobRow("Start tagging", unit="img")
         self.job_row.start_clicked.connect(self.start)
         self.summary = QLabel()
@@ -120,43 +126,62 @@ class TaggingPanel(Panel):
             self.folders.takeItem(self.folders.row(item))
         self._update_buttons()
 
-    def _pick_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose an exported model", "", "ONNX models (*.onnx)")
-        if path:
-            self.model_path.setText(path)
-
     def _update_buttons(self) -> None:
         self.ctx.tag_folders = self.folders.folders()
-        self.job_row.start.setEnabled(bool(self.folders.count()) and not self.job_row.running)
+        self.job_row.start.setEnabled(self.model_ready and bool(self.folders.count()) and not self.job_row.running)
+
+    def reset(self) -> None:
+        self.folders.clear()
+        self.summary.setText("")
+        self.model_text.setText("")
+        self.model_ready = False
+        self.job_row.reset()
+        self._update_buttons()
 
     def refresh(self) -> None:
-        onnx = self.project.latest_onnx()
-        if onnx is not None and not self.model_path.text():
-            self.model_path.setText(str(onnx))
-        if not self.model_path.text():
-            self.summary.setText("No exported model yet: train one (Training) or choose an .onnx file.")
+        project = self.active_project
+        status = api.model_status(project)
+        self.model_ready = status.exported and status.labels_match
+        self.model_text.setText(describe_model(project, status))
+        self._update_buttons()
 
     def depends_on(self) -> tuple[str, ...]:
-        return ("model",)
+        return ("model", "labels")
 
-    def start(self):  # noqa: ANN201 - Job | None
-        from engine.tagging.runner import TagConfig, tag_folders
-
+    def start(self) -> Job | None:
         folders = self.folders.folders()
-        model = self.model_path.text().strip()
-        if not folders or not model:
-            self.ctx.report(ValueError("add at least one folder and choose a model first"), "Tagging")
+        if not folders or not self.model_ready:
+            self.ctx.report(ValueError("add at least one folder, and export the project's model first"), "Tagging")
             return None
-        cfg = TagConfig(store_all_scores=True)  # all scores kept so Browse can move thresholds freely
-        job = self.ctx.runner.start(tag_folders, folders, model, self.project.db_path, cfg, name="Tagging")
+        job = self.ctx.runner.start(tag_stage(self.active_project, folders), name="Tagging")
         self.job_row.bind(job)
         self.summary.setText("")
-        job.finished.connect(self._finished)
+        job.finished.connect(self.for_this_project(self._finished))
         return job
 
-    def _finished(self, result) -> None:  # noqa: ANN001 - TagRunResult
+    def _finished(self, result: Any) -> None:  # TagRunResult
         self.summary.setText(
             f"Tagged {result.tagged} images ({result.skipped} unchanged, {result.errors} unreadable, "
             f"{result.missing} gone) in {format_duration(result.elapsed_s)} — {result.images_per_s:.1f} images/s."
         )
         self.ctx.data_changed.emit("tags")
+
+
+def describe_model(project: Project, status: ModelStatus) -> str:
+    """One line on the project's model: its file, backbone and labels, or what to do to get one."""
+    if not status.exported or status.record.onnx_path is None:
+        if status.trained:
+            return "The trained model is not exported yet: export it in the Training panel."
+        return "No exported model yet: train and export one in the Training panel."
+    path = status.record.onnx_path
+    try:
+        shown = str(path.relative_to(project.root))
+    except ValueError:
+        shown = str(path)
+    labels = status.record.labels
+    named = ", ".join(labels[:SHOW_LABELS]) + (", …" if len(labels) > SHOW_LABELS else "")
+    count = f"{len(labels)} label{'s' if len(labels) != 1 else ''}" + (f": {named}" if labels else "")
+    text = f"{shown} ({', '.join(filter(None, [status.backbone, count]))})"
+    if not status.labels_match:
+        text += " — the label set changed since training: retrain and export before tagging."
+    return text

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -19,13 +20,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import api
+from engine.clip.config import VARIANTS, BackboneConfig, ModelConfig
+from engine.errors import ConfigError
 from engine.progress import ProgressEvent
-from t2ipal_gui.jobs import TrainingOptions, run_export, run_training
+from engine.training.config import TrainConfig
 from t2ipal_gui.panels.base import Panel
+from t2ipal_gui.pipeline import TrainingSettings
 from t2ipal_gui.widgets import JobRow, format_duration
+from t2ipal_gui.workers import Job
 
 log = logging.getLogger(__name__)
-VARIANTS = ("t2ipal", "zeroshot", "taidpt", "t2i", "t2ipal_noadapter", "t2ipal_global_adapter")
 
 
 class PlotWidget(QWidget):
@@ -50,7 +55,7 @@ class PlotWidget(QWidget):
             self.map.append((x, heldout_map))
         self.update()
 
-    def paintEvent(self, _event) -> None:  # noqa: N802, ANN001
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
@@ -90,15 +95,15 @@ class TrainingPanel(Panel):
     subtitle = (
         "Learn T2I-PAL prompts and the prototype adapter on a frozen CLIP. Cancel any time; start again to resume."
     )
-    parts = ("captions", "synthesis", "training")
 
     def build(self, content: QWidget) -> None:
         prefs = self.ctx.settings.preferences()
         self.clip_model = QLineEdit(prefs.clip_model)
         self.pretrained = QLineEdit(prefs.clip_pretrained)
         self.variant = QComboBox()
-        self.variant.addItems(VARIANTS)
-        self.epochs = QSpinBox(minimum=1, maximum=500, value=10)
+        self.variant.addItems(list(VARIANTS))
+        self.variant.setCurrentText(ModelConfig().variant)
+        self.epochs = QSpinBox(minimum=1, maximum=500, value=TrainConfig().epochs)
         form = QFormLayout()
         form.addRow("CLIP backbone:", self.clip_model)
         form.addRow("Weights:", self.pretrained)
@@ -112,8 +117,9 @@ class TrainingPanel(Panel):
         self.job_row.start_clicked.connect(self.start)
         self.export_row = JobRow("Export to ONNX", unit="steps")
         self.export_row.start_clicked.connect(self.export)
+        self.export_row.start.setEnabled(False)
         self.plot = PlotWidget()
-        self.summary = QLabel("No model trained yet.")
+        self.summary = QLabel()
         self.summary.setObjectName("trainingSummary")
         self.summary.setWordWrap(True)
         self.per_label = QTableWidget(0, 2)
@@ -134,27 +140,61 @@ class TrainingPanel(Panel):
         layout.addLayout(bottom, 1)
         self._sync()
 
-    def options(self) -> TrainingOptions:
+    def options(self) -> TrainingSettings:
         prefs = self.ctx.settings.preferences()
-        return TrainingOptions(self.clip_model.text().strip() or "RN50", self.pretrained.text().strip() or None,
-                               self.variant.currentText(), self.epochs.value(), prefs.device)
+        defaults = BackboneConfig()
+        backbone = BackboneConfig(model_name=self.clip_model.text().strip() or defaults.model_name,
+                                  pretrained=self.pretrained.text().strip() or None)
+        return TrainingSettings(backbone, ModelConfig(variant=self.variant.currentText()),
+                                TrainConfig(epochs=self.epochs.value()), prefs.device)
 
     def _sync(self) -> None:
-        self.ctx.training_options = self.options()
+        try:
+            self.ctx.training_options = self.options()
+        except ConfigError:  # a value the engine refuses (reported when training starts)
+            self.ctx.training_options = None
 
-    def start(self, options: TrainingOptions | None = None):  # noqa: ANN201 - Job
+    def depends_on(self) -> tuple[str, ...]:
+        return ("model", "labels")
+
+    def reset(self) -> None:
         self.plot.clear()
-        job = self.ctx.runner.start(run_training, self.project, options or self.options(), name="Training")
+        self.summary.setText("")
+        self.per_label.setRowCount(0)
+        self.job_row.reset()
+        self.export_row.reset()
+        self.export_row.start.setEnabled(False)
+
+    def refresh(self) -> None:
+        """What the project's own model is: trained / exported, held-out mAP, per-label AP or thresholds."""
+        status = api.model_status(self.active_project)
+        self.summary.setText(status.describe())
+        self.export_row.start.setEnabled(status.trained and not self.export_row.running)
+        self.export_row.start.setToolTip("" if status.trained else "Train a model first")
+        per_ap = status.summary.get("per_label_ap") or {}
+        self._fill_per_label(per_ap or status.thresholds, "AP" if per_ap else "Threshold")
+        if not self.plot.loss and not self.plot.map:
+            for rec in status.summary.get("history") or []:
+                self.plot.add(rec.get("epoch", 0), rec.get("loss"), rec.get("heldout_map"))
+
+    def start(self, options: TrainingSettings | None = None) -> Job | None:
+        try:
+            settings = options or self.options()
+        except ConfigError as exc:
+            self.ctx.report(exc, "Training")
+            return None
+        self.plot.clear()
+        job = self.ctx.runner.start(settings.run(self.active_project), name="Training")
         self.job_row.bind(job)
-        job.progress.connect(self._progress)
-        job.finished.connect(self.show_result)
+        job.progress.connect(self.for_this_project(self._progress))
+        job.finished.connect(self.for_this_project(self.show_result))
         return job
 
-    def export(self):  # noqa: ANN201 - Job
-        """Export the trained model to exports/model.onnx, the file the Tagging panel uses."""
-        job = self.ctx.runner.start(run_export, self.project, name="ONNX export")
+    def export(self) -> Job:
+        """Export the trained model to the project's ONNX file, the one the Tagging panel uses."""
+        job = self.ctx.runner.start(api.export, self.active_project, name="ONNX export")
         self.export_row.bind(job)
-        job.finished.connect(lambda _r: self.ctx.data_changed.emit("model"))
+        job.finished.connect(self.for_this_project(lambda _r: self.ctx.data_changed.emit("model")))
         return job
 
     def _progress(self, event: ProgressEvent) -> None:
@@ -162,7 +202,8 @@ class TrainingPanel(Panel):
         if event.message == "epoch done" and "epoch" in m:
             self.plot.add(m["epoch"], m.get("loss"), m.get("heldout_map"))
 
-    def show_result(self, result) -> None:  # noqa: ANN001 - TrainResult
+    def show_result(self, result: Any) -> None:  # TrainResult
+        self.ctx.data_changed.emit("model")  # the model status first, then this run's details over it
         held = f"{result.heldout_map:.1f}" if result.heldout_map is not None else "n/a"
         self.summary.setText(
             f"<b>Best epoch {result.best_epoch}</b> · held-out mAP {held} ({result.heldout_branch or '–'})"
@@ -171,24 +212,10 @@ class TrainingPanel(Panel):
         if not self.plot.loss:
             for rec in result.history:
                 self.plot.add(rec.get("epoch", 0), rec.get("loss"), rec.get("heldout_map"))
-        self._fill_per_label(result)
-        self.ctx.data_changed.emit("model")
 
-    def _fill_per_label(self, result) -> None:  # noqa: ANN001
-        per_ap = result.extra.get("per_label_ap") if isinstance(result.extra, dict) else None
-        names = list(self.ctx.project and _label_names(self.ctx.project) or [])
-        self.per_label.setHorizontalHeaderLabels(["Label", "AP" if per_ap else "Threshold"])
-        values = per_ap or dict(zip(names, result.thresholds, strict=False))
+    def _fill_per_label(self, values: dict[str, float], heading: str) -> None:
+        self.per_label.setHorizontalHeaderLabels(["Label", heading])
         self.per_label.setRowCount(len(values))
         for row, (name, value) in enumerate(values.items()):
             self.per_label.setItem(row, 0, QTableWidgetItem(name))
             self.per_label.setItem(row, 1, QTableWidgetItem(f"{value:.2f}"))
-
-
-def _label_names(project) -> list[str]:  # noqa: ANN001
-    from engine.training.project_data import load_project_labelset
-
-    try:
-        return list(load_project_labelset(project).names)
-    except Exception:  # noqa: BLE001
-        return []

@@ -90,11 +90,13 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
     train.clip_model.setText("tiny-test")
     train.pretrained.setText(str(tiny_clip_file))
     train.epochs.setValue(2)
-    assert win.ctx.training_options.clip_model == "tiny-test"  # what "Run all steps" would use, too
+    assert win.ctx.training_options.backbone.model_name == "tiny-test"  # what "Run all steps" would use, too
+    assert not train.export_row.start.isEnabled()  # nothing to export before a model is trained
     qtbot.mouseClick(train.job_row.start, Qt.MouseButton.LeftButton)
     trained = _wait_job(qtbot, train.job_row.job)
     assert Path(trained.model_dir).is_dir()
     assert "Best epoch" in train.summary.text() and train.per_label.rowCount() == len(LABELS)
+    assert train.export_row.start.isEnabled()
     qtbot.mouseClick(train.export_row.start, Qt.MouseButton.LeftButton)
     _wait_job(qtbot, train.export_row.job)
     onnx = project.exports_dir / "model.onnx"
@@ -102,7 +104,8 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
 
     # 6. tagging a folder of small PNGs with the exported model
     tagging = win.show_panel("tagging")
-    assert tagging.model_path.text() == str(onnx)  # filled in when the export finished
+    assert tagging.model_text.text() == "exports/model.onnx (tiny-test, 3 labels: circle, square, star)"
+    assert not tagging.job_row.start.isEnabled()  # no folder yet
     assert tagging.folders.add_folder(_photos(tmp_path / "photos"))
     assert tagging.job_row.start.isEnabled()
     qtbot.mouseClick(tagging.job_row.start, Qt.MouseButton.LeftButton)
@@ -138,3 +141,9 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
         db.conn.close()
     assert browse.model.wait(5000)
     assert not win.ctx.runner.busy
+
+    # reopening the project: the Training panel says what the project's model is, Tagging still uses it
+    assert win.open_project(project.root)
+    assert train.summary.text().startswith("Trained t2ipal") and "exported for tagging" in train.summary.text()
+    assert train.export_row.start.isEnabled() and tagging.folders.count() == 0
+    assert tagging.model_text.text().startswith("exports/model.onnx (tiny-test")

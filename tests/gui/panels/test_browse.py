@@ -55,3 +55,60 @@ def test_filter_threshold_confirm_and_export(window, qtbot, tmp_path):  # noqa: 
         pass
     assert label in (tmp_path / "tags.csv").read_text()
     assert panel.model.wait(5000)
+
+
+def test_undo_restores_the_tag_after_confirm_and_after_reject(window, qtbot, tmp_path):  # noqa: ANN001
+    from engine import api
+
+    root = _sample(tmp_path)
+    assert window.open_project(root)
+    project = window.ctx.project
+    panel = window.show_panel("browse")
+    panel.global_slider.setValue(0)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 18, timeout=3000)
+    panel.grid.setCurrentIndex(panel.model.index(1))
+    path = panel.current_path()
+    before = api.image_tags(project, path)
+    first, second = before[0][0], before[1][0]
+    assert before[0][2] == "auto" and not panel.undo_button.isEnabled()
+    panel.grid.setFocus()
+
+    def chip_text(label: str) -> str:
+        return next(panel.chips.item(i).text() for i in range(panel.chips.count())
+                    if panel.chips.item(i).data(Qt.ItemDataRole.UserRole) == label)
+
+    for key, mark, undo_key in ((Qt.Key.Key_C, "✓ ", Qt.Key.Key_U), (Qt.Key.Key_X, "✗ ", Qt.Key.Key_Z)):
+        panel.chips.setCurrentRow(0)
+        qtbot.keyClick(panel.grid, key)
+        assert chip_text(first).startswith(mark) and panel.undo_button.isEnabled()
+        modifier = Qt.KeyboardModifier.ControlModifier if undo_key == Qt.Key.Key_Z else Qt.KeyboardModifier.NoModifier
+        qtbot.keyClick(panel.grid, undo_key, modifier)
+        assert api.image_tags(project, path) == before  # score and source exactly as they were
+        assert not chip_text(first).startswith(mark) and not panel.undo_button.isEnabled()
+
+    # several decisions undo one by one, newest first
+    panel.chips.setCurrentRow(0)
+    qtbot.keyClick(panel.grid, Qt.Key.Key_C)  # confirms the first tag, moves on to the second
+    qtbot.keyClick(panel.grid, Qt.Key.Key_X)
+    assert chip_text(first).startswith("✓ ") and chip_text(second).startswith("✗ ")
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
+    assert chip_text(first).startswith("✓ ") and not chip_text(second).startswith("✗ ")
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
+    assert api.image_tags(project, path) == before
+    assert panel.model.wait(5000)
+
+
+def test_opening_another_project_clears_filters_and_decisions(window, qtbot, tmp_path):  # noqa: ANN001
+    root = _sample(tmp_path)
+    assert window.open_project(root)
+    panel = window.show_panel("browse")
+    panel.grid.setCurrentIndex(panel.model.index(1))
+    panel.chips.setCurrentRow(0)
+    panel.decide("confirmed")
+    panel.label_list.item(0).setCheckState(Qt.CheckState.Checked)
+    qtbot.waitUntil(lambda: len(panel.filter.labels) == 1, timeout=3000)
+    assert window.open_project(tmp_path / "empty", create=True)
+    assert panel.label_list.count() == 0 and panel.filter.labels == [] and panel.decisions == []
+    assert panel.model.rowCount() == 0 and not panel.undo_button.isEnabled()
+    assert panel.count_label.text() == "No tagged photos yet — tag a folder in the Tagging panel."
+    assert panel.model.wait(5000)
