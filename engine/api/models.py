@@ -196,7 +196,7 @@ def train_from_files(
     """Train a model folder `out` from CSV files (no project): captions.csv and/or images.csv with labels."""
     from engine.clip.config import BackboneConfig, ModelConfig
     from engine.training.config import TrainConfig
-    from engine.training.dataset import from_csv
+    from engine.datasets.csv_sets import from_csv
 
     if not (captions_csv or images_csv):
         raise InputError("give captions (--captions captions.csv) and/or synthetic images (--images images.csv)")

@@ -39,8 +39,8 @@ def test_captions_import_generate_stats(tmp_path, capsys):
     assert "added 4" in captured.out and "fewer than 3 captions" in captured.err
     assert main(["captions", "import", str(coco), *args, "--no-progress"]) == 0
     assert "added 0" in capsys.readouterr().out
-    # the project remembers the set by name from now on
-    pargs = ["--project", str(project), "--labels", "pets"]
+    # the project stored the label set: later commands need only --project
+    pargs = ["--project", str(project)]
     assert main(["captions", "generate", *pargs, "--target", "5", "--seed", "1"]) == 0
     assert "generated" in capsys.readouterr().out
     assert main(["captions", "stats", *pargs, "--json", "--min-count", "5"]) == 0

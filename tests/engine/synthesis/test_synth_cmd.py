@@ -52,7 +52,9 @@ def test_synth_cli_renders_labels_and_resumes(tiny_sd: Path, tmp_path: Path, cap
 
 def test_synth_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["synth", "--project", str(tmp_path / "p"), "--no-progress"]) == 1
-    assert "pass --captions" in capsys.readouterr().err
+    assert "has no label set yet" in capsys.readouterr().err
+    assert main(["synth", "--project", str(tmp_path / "p"), "--labels", "dog,cat", "--no-progress"]) == 1
+    assert "no caption of project" in capsys.readouterr().err
     captions = tmp_path / "c.txt"
     captions.write_text("a dog\n", encoding="utf-8")
     code = main(
@@ -62,6 +64,8 @@ def test_synth_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None
             str(tmp_path / "p"),
             "--captions",
             str(captions),
+            "--labels",
+            "dog,cat",
             "--model",
             "nobody-here/no-such-model",
             "--no-progress",
