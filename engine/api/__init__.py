@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import engine.demo  # noqa: F401  - registers the demo renderer and tokenizer (numpy only, no torch)
-
 from engine.api.captions import (
     add_captions,
     caption_stats,

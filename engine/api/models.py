@@ -195,8 +195,8 @@ def train_from_files(
 ) -> Any:
     """Train a model folder `out` from CSV files (no project): captions.csv and/or images.csv with labels."""
     from engine.clip.config import BackboneConfig, ModelConfig
-    from engine.training.config import TrainConfig
     from engine.datasets.csv_sets import from_csv
+    from engine.training.config import TrainConfig
 
     if not (captions_csv or images_csv):
         raise InputError("give captions (--captions captions.csv) and/or synthetic images (--images images.csv)")
