@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.clip.config import DEFAULT_BACKBONE
 from t2ipal_gui.settings import DEVICES, THEMES, Preferences
 
 
@@ -78,7 +79,7 @@ class PreferencesDialog(QDialog):
     def preferences(self) -> Preferences:
         return Preferences(
             synthesis_model=self.synthesis_model.text().strip(),
-            clip_model=self.clip_model.text().strip() or "RN50",
+            clip_model=self.clip_model.text().strip() or DEFAULT_BACKBONE,
             clip_pretrained=self.clip_pretrained.text().strip(),
             cache_dir=self.cache_dir.text().strip(),
             device=self.device.currentText(),
