@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path_factory: pytest.TempPathFactory, qapp):  # noqa: ANN001, ANN201
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, qapp):
     folder = tmp_path_factory.mktemp("settings")
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
     from t2ipal_gui.settings import AppSettings
@@ -22,7 +22,7 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory, qapp):  # noqa: 
 
 
 @pytest.fixture
-def ctx(isolated_settings, qtbot):  # noqa: ANN001, ANN201
+def ctx(isolated_settings, qtbot):
     from t2ipal_gui import logbridge
     from t2ipal_gui.context import AppContext
 
@@ -33,7 +33,7 @@ def ctx(isolated_settings, qtbot):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def window(ctx, qtbot):  # noqa: ANN001, ANN201
+def window(ctx, qtbot):
     from t2ipal_gui.main_window import MainWindow
 
     win = MainWindow(ctx)
@@ -43,6 +43,6 @@ def window(ctx, qtbot):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def project_window(window, tmp_path):  # noqa: ANN001, ANN201
+def project_window(window, tmp_path):
     assert window.open_project(tmp_path / "proj", create=True)
     return window

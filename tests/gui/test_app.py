@@ -12,7 +12,7 @@ from t2ipal_gui.settings import Preferences
 HEAVY = ("torch", "diffusers", "open_clip", "transformers", "onnxruntime")
 
 
-def test_window_starts_without_heavy_imports(tmp_path):  # noqa: ANN001
+def test_window_starts_without_heavy_imports(tmp_path):
     code = (
         "import sys\n"
         "from t2ipal_gui.app import create_app, build_window\n"
@@ -26,7 +26,7 @@ def test_window_starts_without_heavy_imports(tmp_path):  # noqa: ANN001
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_cli_gui_help(tmp_path):  # noqa: ANN001
+def test_cli_gui_help(tmp_path):
     import argparse
 
     from engine.cli import gui_cmd
@@ -41,7 +41,7 @@ def test_cli_gui_help(tmp_path):  # noqa: ANN001
     assert out.returncode == 0 and "desktop app" in out.stdout
 
 
-def test_preferences_round_trip(isolated_settings, qtbot):  # noqa: ANN001
+def test_preferences_round_trip(isolated_settings, qtbot):
     prefs = Preferences(synthesis_model="/models/sd", device="cpu", offline=False, theme="dark")
     dialog = PreferencesDialog(prefs)
     qtbot.addWidget(dialog)

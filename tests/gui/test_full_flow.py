@@ -27,7 +27,7 @@ CAPTIONS = (
 JOB_TIMEOUT = 60_000
 
 
-def _wait_job(qtbot, job) -> object:  # noqa: ANN001
+def _wait_job(qtbot, job) -> object:
     """Wait for a panel's job to end; fail with the job's own traceback if it did not finish."""
     with qtbot.waitSignal(job.done, timeout=JOB_TIMEOUT):
         pass
@@ -44,7 +44,7 @@ def _photos(folder: Path) -> Path:
     return folder
 
 
-def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_clip_file):  # noqa: ANN001
+def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_clip_file):
     from engine.captions.store import CaptionStore
     from engine.tagging.store import TagStore
 
@@ -134,11 +134,8 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
     assert any(browse.chips.item(i).text().startswith("✓ star") for i in range(browse.chips.count()))
 
     # the project database holds what the panels showed
-    db = project.open_db()
-    try:
+    with project.db() as db:
         assert sum(1 for _ in CaptionStore(db).iter_captions("shapes")) == len(CAPTIONS)
-    finally:
-        db.conn.close()
     assert browse.model.wait(5000)
     assert not win.ctx.runner.busy
 

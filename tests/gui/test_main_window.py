@@ -11,14 +11,14 @@ from t2ipal_gui.dialogs.error import ErrorDialog
 from t2ipal_gui.main_window import PANELS, MainWindow
 
 
-def test_every_panel_opens_without_a_project(window, qtbot):  # noqa: ANN001
+def test_every_panel_opens_without_a_project(window, qtbot):
     for cls in PANELS:
         panel = window.show_panel(cls.key())
         assert window.stack.currentWidget() is panel and panel.isVisible()
         assert panel.empty.label.text()  # an explanatory empty state, never a blank page
 
 
-def test_every_panel_opens_with_a_project(project_window, qtbot):  # noqa: ANN001
+def test_every_panel_opens_with_a_project(project_window, qtbot):
     for cls in PANELS:
         panel = project_window.show_panel(cls.key())
         assert panel.isVisible()
@@ -26,7 +26,7 @@ def test_every_panel_opens_with_a_project(project_window, qtbot):  # noqa: ANN00
     assert "proj" in project_window.windowTitle()
 
 
-def test_recent_projects_and_geometry_are_remembered(ctx, qtbot, tmp_path):  # noqa: ANN001
+def test_recent_projects_and_geometry_are_remembered(ctx, qtbot, tmp_path):
     win = MainWindow(ctx)
     qtbot.addWidget(win)
     win.show()
@@ -46,8 +46,8 @@ def test_recent_projects_and_geometry_are_remembered(ctx, qtbot, tmp_path):  # n
     assert [a.text() for a in menu.actions()][:2] == [str(tmp_path / "b"), str(tmp_path / "a")]
 
 
-def test_engine_error_in_a_job_ends_in_the_error_dialog(window, qtbot):  # noqa: ANN001
-    def load(*, progress, cancel):  # noqa: ANN001, ANN202
+def test_engine_error_in_a_job_ends_in_the_error_dialog(window, qtbot):
+    def load(*, progress, cancel):
         raise ModelNotFound("no weights in /models/x; download them with `t2ipal fetch`")
 
     job = window.ctx.runner.start(load, name="Loading model")
@@ -66,20 +66,20 @@ def test_engine_error_in_a_job_ends_in_the_error_dialog(window, qtbot):  # noqa:
     assert not dialog.isVisible()
 
 
-def test_opening_a_missing_project_reports_an_error(window, qtbot, tmp_path):  # noqa: ANN001
+def test_opening_a_missing_project_reports_an_error(window, qtbot, tmp_path):
     assert not window.open_project(tmp_path / "missing")
     assert window.errors.dialog.isVisible()
     assert "does not exist" in window.errors.dialog.message.text()
 
 
-def test_log_panel_shows_engine_records(window, qtbot):  # noqa: ANN001
+def test_log_panel_shows_engine_records(window, qtbot):
     logging.getLogger("engine.test").info("hello from the engine")
     qtbot.waitUntil(lambda: "hello from the engine" in window.log_panel.text(), timeout=3000)
     window.log_panel.level.setCurrentText("Warning")
     assert "hello from the engine" not in window.log_panel.text()
 
 
-def test_uncaught_exception_goes_to_the_dialog(window, qtbot):  # noqa: ANN001
+def test_uncaught_exception_goes_to_the_dialog(window, qtbot):
     import sys
 
     from t2ipal_gui.app import install_excepthook
@@ -95,7 +95,7 @@ def test_uncaught_exception_goes_to_the_dialog(window, qtbot):  # noqa: ANN001
     sys.excepthook = sys.__excepthook__
 
 
-def test_theme_switch(window, qtbot):  # noqa: ANN001
+def test_theme_switch(window, qtbot):
     from t2ipal_gui.theme import apply_theme, is_dark
 
     app = QApplication.instance()

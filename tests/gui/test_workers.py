@@ -14,13 +14,13 @@ from engine.progress import ProgressEvent
 from t2ipal_gui.workers import JobRunner, call
 
 
-def _add(a, b, *, progress, cancel):  # noqa: ANN001, ANN202
+def _add(a, b, *, progress, cancel):
     for i in range(3):
         progress(ProgressEvent("adding", i + 1, 3))
     return a + b
 
 
-def test_finished_with_result_and_progress_in_gui_thread(qtbot):  # noqa: ANN001
+def test_finished_with_result_and_progress_in_gui_thread(qtbot):
     runner = JobRunner()
     threads, events = [], []
     job = runner.start(_add, 2, b=3)
@@ -34,10 +34,10 @@ def test_finished_with_result_and_progress_in_gui_thread(qtbot):  # noqa: ANN001
     assert not runner.busy
 
 
-def test_failure_reaches_job_failed_and_the_log(qtbot, caplog):  # noqa: ANN001
+def test_failure_reaches_job_failed_and_the_log(qtbot, caplog):
     runner = JobRunner()
 
-    def boom(*, progress, cancel):  # noqa: ANN001, ANN202
+    def boom(*, progress, cancel):
         raise InputError("folder /nope does not exist")
 
     failures = []
@@ -52,11 +52,11 @@ def test_failure_reaches_job_failed_and_the_log(qtbot, caplog):  # noqa: ANN001
     assert any("scan failed" in r.getMessage() for r in caplog.records)
 
 
-def test_cancel_a_polling_job(qtbot):  # noqa: ANN001
+def test_cancel_a_polling_job(qtbot):
     runner = JobRunner()
     started = threading.Event()
 
-    def loop(*, progress, cancel):  # noqa: ANN001, ANN202
+    def loop(*, progress, cancel):
         started.set()
         while True:
             cancel.raise_if_set()
@@ -69,10 +69,10 @@ def test_cancel_a_polling_job(qtbot):  # noqa: ANN001
     assert job.state == "cancelled"
 
 
-def test_cancel_a_job_that_only_reports_progress(qtbot):  # noqa: ANN001
+def test_cancel_a_job_that_only_reports_progress(qtbot):
     runner = JobRunner()
 
-    def reporter(*, progress, cancel):  # noqa: ANN001, ANN202
+    def reporter(*, progress, cancel):
         i = 0
         while True:
             i += 1
@@ -85,11 +85,11 @@ def test_cancel_a_job_that_only_reports_progress(qtbot):  # noqa: ANN001
         job.cancel()
 
 
-def test_result_of_a_cancelled_job_that_ignores_the_token_is_dropped(qtbot):  # noqa: ANN001
+def test_result_of_a_cancelled_job_that_ignores_the_token_is_dropped(qtbot):
     runner = JobRunner()
     gate = threading.Event()
 
-    def stubborn(*, progress, cancel):  # noqa: ANN001, ANN202
+    def stubborn(*, progress, cancel):
         gate.wait(5)
         return "late"
 
@@ -101,10 +101,10 @@ def test_result_of_a_cancelled_job_that_ignores_the_token_is_dropped(qtbot):  # 
     assert job.result is None
 
 
-def test_progress_floods_are_coalesced(qtbot):  # noqa: ANN001
+def test_progress_floods_are_coalesced(qtbot):
     runner = JobRunner()
 
-    def flood(*, progress, cancel):  # noqa: ANN001, ANN202
+    def flood(*, progress, cancel):
         for i in range(20000):
             progress(ProgressEvent("flood", i + 1, 20000))
         return "ok"
@@ -118,7 +118,7 @@ def test_progress_floods_are_coalesced(qtbot):  # noqa: ANN001
     assert seen[-1].done == 20000
 
 
-def test_event_loop_keeps_answering_while_a_job_runs(qtbot):  # noqa: ANN001
+def test_event_loop_keeps_answering_while_a_job_runs(qtbot):
     runner = JobRunner()
     ticks = []
     timer = QTimer()
@@ -126,7 +126,7 @@ def test_event_loop_keeps_answering_while_a_job_runs(qtbot):  # noqa: ANN001
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     timer.start()
 
-    def busy(*, progress, cancel):  # noqa: ANN001, ANN202
+    def busy(*, progress, cancel):
         end = time.perf_counter() + 0.5
         while time.perf_counter() < end:
             sum(range(2000))  # CPU work holding the GIL in short slices
@@ -141,14 +141,14 @@ def test_event_loop_keeps_answering_while_a_job_runs(qtbot):  # noqa: ANN001
     assert max(gaps) < 0.25
 
 
-def test_call_adapter_and_shutdown_cancels(qtbot):  # noqa: ANN001
+def test_call_adapter_and_shutdown_cancels(qtbot):
     runner = JobRunner()
     job = runner.start(call, sorted, [3, 1, 2])
     with qtbot.waitSignal(job.finished, timeout=5000) as blocker:
         pass
     assert blocker.args == [[1, 2, 3]]
 
-    def forever(*, progress, cancel):  # noqa: ANN001, ANN202
+    def forever(*, progress, cancel):
         while True:
             cancel.raise_if_set()
             time.sleep(0.01)
@@ -159,7 +159,7 @@ def test_call_adapter_and_shutdown_cancels(qtbot):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("n", [3])
-def test_busy_changed(qtbot, n):  # noqa: ANN001
+def test_busy_changed(qtbot, n):
     runner = JobRunner()
     states = []
     runner.busy_changed.connect(states.append)

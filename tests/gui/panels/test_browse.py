@@ -17,7 +17,7 @@ def _sample(tmp_path: Path) -> Path:
     return module.build_project(tmp_path)
 
 
-def test_filter_threshold_confirm_and_export(window, qtbot, tmp_path):  # noqa: ANN001
+def test_filter_threshold_confirm_and_export(window, qtbot, tmp_path):
     from engine.tagging.store import TagStore
 
     project = _sample(tmp_path)
@@ -57,7 +57,7 @@ def test_filter_threshold_confirm_and_export(window, qtbot, tmp_path):  # noqa: 
     assert panel.model.wait(5000)
 
 
-def test_undo_restores_the_tag_after_confirm_and_after_reject(window, qtbot, tmp_path):  # noqa: ANN001
+def test_undo_restores_the_tag_after_confirm_and_after_reject(window, qtbot, tmp_path):
     from engine import api
 
     root = _sample(tmp_path)
@@ -98,7 +98,7 @@ def test_undo_restores_the_tag_after_confirm_and_after_reject(window, qtbot, tmp
     assert panel.model.wait(5000)
 
 
-def test_opening_another_project_clears_filters_and_decisions(window, qtbot, tmp_path):  # noqa: ANN001
+def test_opening_another_project_clears_filters_and_decisions(window, qtbot, tmp_path):
     root = _sample(tmp_path)
     assert window.open_project(root)
     panel = window.show_panel("browse")

@@ -37,14 +37,14 @@ def _photos(folder: Path) -> Path:
     return folder
 
 
-def _wait(qtbot, job) -> object:  # noqa: ANN001
+def _wait(qtbot, job) -> object:
     with qtbot.waitSignal(job.done, timeout=JOB_TIMEOUT):
         pass
     assert job.state == "finished", f"{job.name} ended {job.state}: {job.error}\n{job.traceback}"
     return job.result
 
 
-def test_opening_another_project_switches_to_its_model(window, qtbot, tmp_path):  # noqa: ANN001
+def test_opening_another_project_switches_to_its_model(window, qtbot, tmp_path):
     from engine import api
 
     a = _project_with_model(tmp_path / "project-a", A_LABELS)
@@ -85,7 +85,7 @@ def test_opening_another_project_switches_to_its_model(window, qtbot, tmp_path):
     assert browse.model.wait(5000)
 
 
-def test_tagging_needs_the_projects_exported_model(project_window, qtbot, tmp_path):  # noqa: ANN001
+def test_tagging_needs_the_projects_exported_model(project_window, qtbot, tmp_path):
     from engine import api
     from engine.labels import LabelSet
 
