@@ -1,0 +1,77 @@
+"""A training killed at any moment of writing its checkpoint resumes to exactly the uninterrupted weights."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from engine.clip.config import ModelConfig
+from engine.clip.model import T2IPAL
+from engine.training import checkpoint
+from engine.training.config import TrainConfig
+from engine.training.trainer import fit
+
+from .test_trainer import NAMES, _checksum, _data
+
+CFG = TrainConfig(epochs=4, batch_size=32, lr=0.01, warmup_epochs=1, seed=3)
+
+
+class Killed(BaseException):
+    """Stands for kill -9: nothing after it runs (BaseException, so no handler in the engine catches it)."""
+
+
+def _model(backbone) -> T2IPAL:  # noqa: ANN001
+    return T2IPAL(backbone, NAMES, ModelConfig(n_ctx=2), seed=5)
+
+
+def _replaces_in_a_run(backbone, data, folder) -> int:  # noqa: ANN001
+    calls = 0
+    real = os.replace
+
+    def counting(src, dst):  # noqa: ANN001
+        nonlocal calls
+        calls += 1
+        real(src, dst)
+
+    checkpoint.os.replace = counting  # type: ignore[assignment]
+    try:
+        fit(_model(backbone), data, CFG, checkpoint_dir=folder)
+    finally:
+        checkpoint.os.replace = real  # type: ignore[assignment]
+    return calls
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_kill_around_every_checkpoint_write_resumes_exactly(tiny_backbone, tmp_path, when: str) -> None:
+    data = _data(tiny_backbone.embed_dim)
+    straight = _model(tiny_backbone)
+    fit(straight, data, CFG, checkpoint_dir=tmp_path / "straight")
+    writes = _replaces_in_a_run(tiny_backbone, data, tmp_path / "count")
+    assert writes >= CFG.epochs
+    real = os.replace
+    for k in range(1, writes):
+        calls = 0
+
+        def dying(src, dst, k=k):  # noqa: ANN001
+            nonlocal calls
+            calls += 1
+            if calls == k and when == "before":
+                raise Killed
+            real(src, dst)
+            if calls == k:
+                raise Killed
+
+        folder = tmp_path / f"{when}-{k}"
+        checkpoint.os.replace = dying  # type: ignore[assignment]
+        try:
+            with pytest.raises(Killed):
+                fit(_model(tiny_backbone), data, CFG, checkpoint_dir=folder)
+        finally:
+            checkpoint.os.replace = real  # type: ignore[assignment]
+        resumed = _model(tiny_backbone)
+        fit(resumed, data, CFG, checkpoint_dir=folder)
+        assert _checksum(resumed) == _checksum(straight), f"killed {when} write {k}"
+        for a, b in zip(resumed.head_parameters(), straight.head_parameters(), strict=True):
+            assert torch.equal(a, b)
