@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli.common import add_backbone_args, backbone_overrides
-from engine.cli.ray_args import add_ray_args, ray_config_from_args
 from engine.cli.project_args import add_labels_arg, add_project_arg, project_from_args
+from engine.cli.ray_args import add_ray_args, ray_config_from_args
 from engine.errors import InputError
 
 

@@ -76,7 +76,7 @@ def results_of(batch: dict[str, np.ndarray], labels: Sequence[str], thresholds: 
             continue
         s = np.asarray(batch["scores"][i], np.float32)
         keep = np.ones_like(s, bool) if store_all else s >= thresholds
-        tags = {labels[c]: float(s[c]) for c in np.flatnonzero(keep)}
+        tags = {labels[int(c)]: float(s[c]) for c in np.flatnonzero(keep)}
         out.append(ImageResult(path, size, mtime, str(batch["checksum"][i]), int(batch["width"][i]),
                                int(batch["height"][i]), tags=tags))
     return out
