@@ -41,8 +41,15 @@ from engine.api.review import (
     tagged_count,
     undo,
 )
-from engine.api.synthesis import delete_synthetic, filter_synthetic, synthesize, synthetic_images, synthetic_path
-from engine.api.tagging import tag, tag_with_model
+from engine.api.synthesis import (
+    delete_synthetic,
+    filter_synthetic,
+    synthesize,
+    synthesize_on_ray,
+    synthetic_images,
+    synthetic_path,
+)
+from engine.api.tagging import tag, tag_on_ray, tag_with_model
 from engine.tagging.filters import TagFilter
 
 __all__ = [
@@ -75,10 +82,12 @@ __all__ = [
     "resolve_labels",
     "save_labels",
     "synthesize",
+    "synthesize_on_ray",
     "synthetic_images",
     "synthetic_path",
     "tag",
     "tag_labels",
+    "tag_on_ray",
     "tag_with_model",
     "tagged_count",
     "train",

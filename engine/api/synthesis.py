@@ -52,6 +52,31 @@ def synthesize(
                              progress=progress, cancel=cancel)
 
 
+def synthesize_on_ray(
+    project: Project,
+    *,
+    backend: str = "diffusers",
+    backend_options: dict[str, Any] | None = None,
+    config: Any = None,
+    ray_config: Any = None,
+    limit: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """`synthesize` on a Ray cluster: one pipeline per actor writes into the project's cache, which every worker
+    must reach at the same path; the manifest is written here only. `ray_config` is a `RayConfig`."""
+    from engine.cluster.connect import import_ray
+    from engine.cluster.ray_synth import synthesize_on_ray as run_on_ray
+    from engine.synthesis import SynthesisConfig, create_backend
+
+    import_ray()
+    items = _caption_items(project, limit)
+    options = {k: v for k, v in (backend_options or {}).items() if v is not None}
+    renderer = create_backend(backend, **options)  # built here, loaded on each actor at its first render
+    return run_on_ray(items, renderer, project, config or SynthesisConfig(), ray_config,
+                      progress=progress, cancel=cancel)
+
+
 def filter_synthetic(
     project: Project,
     result: Any,

@@ -57,3 +57,35 @@ def tag_with_model(
     from engine.tagging.runner import tag_folders
 
     return tag_folders(list(folders), model, db, config, progress=progress, cancel=cancel)
+
+
+def tag_on_ray(
+    project: Project | None,
+    sources: Sequence[str | Path],
+    config: Any = None,
+    ray_config: Any = None,
+    *,
+    model: str | Path | None = None,
+    db: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """Tag folders, files or URIs (s3://, gs://, file://...) on a Ray cluster into one tag database.
+
+    With a project: its exported model into its database (as `tag`). Without one (None): `model` and `db`.
+    `config` is a `TagConfig`, `ray_config` an `engine.cluster.config.RayConfig` (address, actors, GPUs).
+    """
+    from engine.cluster.connect import import_ray
+    from engine.cluster.ray_tag import tag_on_ray as run_on_ray
+
+    if not sources:
+        raise InputError("add at least one folder or URI to tag")
+    import_ray()  # says which extra to install before anything else is checked
+    if project is not None:
+        if model is not None or db is not None:
+            raise InputError("a project tags with its own model into its own database; drop the model and db")
+        model, db = exported_model(project), project.db_path
+        check_labels_before_tagging(project)
+    elif model is None or db is None:
+        raise InputError("without a project, give both an exported model (.onnx) and a tag database")
+    return run_on_ray(list(sources), model, db, config, ray_config, progress=progress, cancel=cancel)

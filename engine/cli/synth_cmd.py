@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.cli.common import add_backbone_args, backbone_overrides
 from engine.cli.project_args import add_labels_arg, add_project_arg, project_from_args
+from engine.cli.ray_args import add_ray_args, ray_config_from_args
 from engine.errors import InputError
 
 
@@ -60,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--min-margin", type=float, default=None, help="label margin below which an image is flagged")
     add_backbone_args(p)
+    add_ray_args(p, what="PROJECT/synthetic/ must then be a folder every worker reaches at the same path")
     p.set_defaults(func=handler)
 
 
@@ -112,8 +114,13 @@ def handler(args: argparse.Namespace) -> int:
     )
     options = {k: getattr(args, k) for k in RENDER_OPTIONS}
     with cli_job(disable_bar=args.no_progress) as (progress, cancel):
-        result = api.synthesize(project, backend=args.backend, backend_options=options, config=cfg, limit=args.limit,
-                                progress=progress, cancel=cancel)
+        if args.ray is not None:
+            result = api.synthesize_on_ray(project, backend=args.backend, backend_options=options, config=cfg,
+                                           ray_config=ray_config_from_args(args), limit=args.limit,
+                                           progress=progress, cancel=cancel)
+        else:
+            result = api.synthesize(project, backend=args.backend, backend_options=options, config=cfg,
+                                    limit=args.limit, progress=progress, cancel=cancel)
         print(
             f"{result.planned} images planned: {result.made} made, {result.skipped} cached, {result.adopted} "
             f"recovered; {result.images_per_second:.2f} images/s; in {result.folder}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine.cli.ray_args import add_ray_args, ray_config_from_args
 from engine.tagging.scan import DEFAULT_EXCLUDE
 
 
@@ -34,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--retry-errors", action="store_true", help="retry unchanged files that failed before")
     p.add_argument("--keep-missing", action="store_true", help="do not mark vanished files as missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_ray_args(p, what="DIR may then also be a URI (s3://bucket/photos, file:///nas/photos)")
     p.set_defaults(func=handler)
 
 
@@ -62,7 +64,11 @@ def handler(args: argparse.Namespace) -> int:
         mark_missing=False if args.keep_missing else None,
     )
     with cli_job(disable_bar=args.no_progress) as (progress, cancel):
-        if args.project is not None:
+        if args.ray is not None:
+            project = api.open_project(args.project) if args.project is not None else None
+            result = api.tag_on_ray(project, args.folders, cfg, ray_config_from_args(args), model=args.model,
+                                    db=args.db, progress=progress, cancel=cancel)
+        elif args.project is not None:
             result = api.tag(api.open_project(args.project), args.folders, cfg, progress=progress, cancel=cancel)
         else:
             result = api.tag_with_model(args.model, args.db, args.folders, cfg, progress=progress, cancel=cancel)
