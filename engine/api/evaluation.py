@@ -26,7 +26,7 @@ def evaluate(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """A MetricReport for `model_dir` (or, when None, the training-free `variant`) on a bundled dataset layout or images.csv."""
+    """A MetricReport for `model_dir` (or, without one, the training-free `variant`) on a dataset or images.csv."""
     if dataset and not root:
         raise InputError("--dataset needs --root, the folder that holds the data")
     if not dataset and not images_csv:

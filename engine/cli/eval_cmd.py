@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         report = api.evaluate(
             model_dir=args.model, dataset=args.dataset, root=args.root, images_csv=args.images,
             labels=api.resolve_labels(args.labels) if args.labels else None,
-            backbone_overrides=backbone_overrides(args), variant=args.variant, limit=args.limit, batch_size=args.batch_size,
+            backbone_overrides=backbone_overrides(args), variant=args.variant, limit=args.limit,
+            batch_size=args.batch_size,
             topk=args.topk, device=args.device, precision=args.precision, progress=progress, cancel=cancel,
         )
     print(report.format_table())

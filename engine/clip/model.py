@@ -41,7 +41,7 @@ class T2IPAL(nn.Module):
         self.prompts: PromptLearner | None = None
         if cfg.learned:
             self.prompts = PromptLearner(
-                backbone, classnames, n_ctx=cfg.n_ctx, class_specific=cfg.class_specific,
+                backbone, classnames, n_ctx=cfg.n_ctx, class_specific=bool(cfg.class_specific),
                 init_std=cfg.ctx_init_std, generator=generator,
             ).to(backbone.device)
         else:

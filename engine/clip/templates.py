@@ -31,4 +31,4 @@ PHOTO_COPIES = 9  # copies of "a photo of a {}." per class
 
 def template_sentences(prompt_name: str) -> list[str]:
     """The 89 one-hot training sentences TaI-DPT adds for one class."""
-    return ["a photo of a {}.".format(prompt_name)] * PHOTO_COPIES + [t.format(prompt_name) for t in IMAGENET_TEMPLATES]
+    return [f"a photo of a {prompt_name}."] * PHOTO_COPIES + [t.format(prompt_name) for t in IMAGENET_TEMPLATES]

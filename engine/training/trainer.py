@@ -88,8 +88,10 @@ def _evaluate(model: T2IPAL, branch: BranchData, name: str) -> tuple[float, np.n
 
 
 def _heldout(model: T2IPAL, data: FitData) -> tuple[str | None, BranchData | None]:
-    """Select on synthetic images when the variant trains on images, else on held-out captions."""
-    if "image" in model.cfg.branches and data.heldout_image is not None and len(data.heldout_image):
+    """Select (and calibrate) on synthetic images when the variant trains on images or on nothing (training-free
+    variants score images), else on held-out captions."""
+    scores_images = "image" in model.cfg.branches or not model.cfg.learned
+    if scores_images and data.heldout_image is not None and len(data.heldout_image):
         return "image", data.heldout_image
     if data.heldout_text is not None and len(data.heldout_text):
         return "text", data.heldout_text
