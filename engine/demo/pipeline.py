@@ -388,6 +388,9 @@ def _run_seed(run: _DemoRun, seed: int, result: DemoResult) -> None:
     for method in cfg.methods:
         if method == "upper_bound":
             continue
+        if not run.model_cfgs[method].learned and result.per_seed[method]:
+            result.per_seed[method].append(result.per_seed[method][-1])  # training-free: the seed changes nothing
+            continue
         stages.say(f"seed {seed}: {TITLES[method]} (train, export, tag, evaluate)")
         model_dir = _train(run, dataset, method, seed)
         result.per_seed[method].append(_evaluate(run, model_dir, f"{method}-seed{seed}"))
