@@ -15,7 +15,7 @@ def test_instant_model_tags_a_folder_before_any_caption(tiny_backbone_cfg, tmp_p
     status = api.model_status(project)
     assert status.trained and status.exported and status.summary["variant"] == "instant"
     assert status.thresholds == {n: INSTANT_THRESHOLD for n in ("red", "green", "blue")}
-    assert result.metadata.labels == ["red", "green", "blue"]
+    assert list(result.metadata.labels) == ["red", "green", "blue"]
     photos = tmp_path / "photos"
     photos.mkdir()
     for i in range(3):

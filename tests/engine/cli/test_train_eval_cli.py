@@ -57,10 +57,9 @@ def test_eval_reproduces_both_zero_shot_definitions_on_a_fake_voc(tiny_clip_file
     from engine.clip.backbone import BackboneConfig, load_backbone
     from engine.clip.config import ModelConfig
     from engine.clip.model import T2IPAL
-    from engine.evaluation.datasets import load_voc2007
+    from engine.evaluation.datasets import VOC_CLASSES, load_voc2007
     from engine.evaluation.metrics import mean_average_precision
     from engine.imaging import preprocess_batch
-    from engine.evaluation.datasets import VOC_CLASSES
 
     voc = tmp_path / "VOC2007"
     (voc / "JPEGImages").mkdir(parents=True)
