@@ -55,7 +55,7 @@ class DemoConfig(ConfigBase):
     variant's own lr, batch size and prompt length.
     """
 
-    seeds: tuple[int, ...] = (1, 2, 3)  # 5 seeds take about 5.5 min here alone, over the 5-min budget  # each varies the caption set, the renders and the prompt init
+    seeds: tuple[int, ...] = (1, 2, 3)  # vary captions, renders, prompt init; 5 seeds would not fit in 5 min
     n_captions: int = 800
     n_test: int = 500
     n_upper: int = 800  # labelled photo-style images for the upper bound
