@@ -197,11 +197,8 @@ class ModelArtifact:
 
     def tagger_module(self, *, device: str = "cpu", precision: str = "fp32", backbone: Any = None) -> TaggerModule:
         """Images -> (scores, heatmaps) from the stored constants; the text tower is never run."""
-        from engine.clip.inference import TaggerModule
+        from engine.clip.inference import TaggerModule, tagger_settings
 
         backbone = backbone or self.load_backbone(device=device, precision=precision)
         consts = {k[6:]: v for k, v in self.tensors.items() if k.startswith("const.")}
-        cfg = self.model_cfg
-        rho = 1.0 if cfg.variant == "zeroshot" else cfg.rho
-        return TaggerModule(backbone, consts, kappa=cfg.logit_scale, beta=cfg.beta, rho=rho,
-                            adapter=cfg.adapter).eval()
+        return TaggerModule(backbone, consts, **tagger_settings(self.model_cfg)).eval()

@@ -17,6 +17,7 @@ def evaluate(
     images_csv: str | Path | None = None,
     labels: Any = None,
     backbone_overrides: dict[str, Any] | None = None,
+    variant: str = "zeroshot",
     limit: int | None = None,
     batch_size: int = 32,
     topk: int = 3,
@@ -25,7 +26,7 @@ def evaluate(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """A MetricReport for `model_dir` (or zero-shot CLIP when None) on a bundled dataset layout or images.csv."""
+    """A MetricReport for `model_dir` (or, without one, the training-free `variant`) on a dataset or images.csv."""
     if dataset and not root:
         raise InputError("--dataset needs --root, the folder that holds the data")
     if not dataset and not images_csv:
@@ -35,7 +36,7 @@ def evaluate(
     inputs = EvalInputs(
         model_dir=Path(model_dir) if model_dir else None, dataset=dataset, root=str(root) if root else None,
         images_csv=str(images_csv) if images_csv else None,
-        labels=labels, backbone_overrides=backbone_overrides or {}, limit=limit,
+        labels=labels, backbone_overrides=backbone_overrides or {}, variant=variant, limit=limit,
     )
     return evaluate_model(inputs, batch_size=batch_size, topk=topk, device=device, precision=precision,
                           progress=progress, cancel=cancel)

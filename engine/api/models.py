@@ -226,3 +226,49 @@ def export_folder(
     return export_onnx(model_dir, out, device=device, opset=opset,
                        tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
                        progress=progress, cancel=cancel)
+
+
+INSTANT_THRESHOLD = 0.5  # without labelled images: a label is tagged when its score (a probability) passes 0.5
+
+
+def make_instant_model(
+    project: Project,
+    backbone: Any = None,
+    *,
+    device: str = "cpu",
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Any:
+    """The training-free tagger as the project's current model, exported to ONNX: tags right after the labels.
+
+    `backbone` is a `BackboneConfig` (default: the engine's). When the project already has synthetic images,
+    the per-label thresholds are calibrated (max F1) on half of them; otherwise every label starts at
+    `INSTANT_THRESHOLD`. Training a model later replaces it. Returns the export result.
+    """
+    from engine.clip.config import BackboneConfig, ModelConfig
+    from engine.training.config import TrainConfig
+    from engine.training.project_data import training_set_from_project
+
+    labels = load_labels(project)
+    bcfg = backbone or BackboneConfig()
+    model_cfg = ModelConfig(variant="instant").for_labelset(labels.training_defaults)
+    try:
+        dataset = training_set_from_project(project, labels)
+    except InputError:
+        dataset = None
+    if dataset is not None and dataset.image_paths:
+        from engine.training.job import train_model  # imports torch
+
+        train_model(dataset, project.model_dir, backbone_cfg=bcfg, model_cfg=model_cfg,
+                    train_cfg=TrainConfig(heldout_fraction=0.5), cache_dir=project.feature_cache_dir,
+                    device=device, progress=progress, cancel=cancel)
+    else:
+        from engine.artifact import save_pretrained
+        from engine.clip.backbone import load_backbone
+        from engine.clip.model import T2IPAL
+
+        model = T2IPAL(load_backbone(bcfg, device=device), labels.prompt_names, model_cfg)
+        save_pretrained(model, project.model_dir, labels, thresholds=[INSTANT_THRESHOLD] * len(labels.names),
+                        summary={"variant": "instant", "heldout_map": None, "calibrated": False})
+    project.record_model(model_dir=project.model_dir, labels=list(labels.names), onnx_path=None, onnx_sha256="")
+    return export(project, device=device, progress=progress, cancel=cancel)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from engine.cli.common import add_backbone_args, add_device_args, backbone_overrides
+from engine.clip.config import training_free_variants
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,7 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="model folder written by `t2ipal train`")
-    src.add_argument("--zeroshot", action="store_true", help="zero-shot CLIP with 'a photo of a {}.' prompts")
+    src.add_argument("--zeroshot", action="store_true", help="a training-free model with 'a photo of a {}.' prompts "
+                     "(see --variant)")
+    p.add_argument("--variant", choices=training_free_variants(), default="zeroshot",
+                   help="with --zeroshot: zeroshot (TaI-DPT's definition, global + local), zeroshot_global "
+                   "(global feature only) or instant (training-free local tagger)")
     p.add_argument("--dataset", choices=["voc2007", "coco2014", "nuswide"])
     p.add_argument("--root", help="dataset folder (official layout)")
     p.add_argument("--images", help="images.csv with columns path,labels")
@@ -42,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         report = api.evaluate(
             model_dir=args.model, dataset=args.dataset, root=args.root, images_csv=args.images,
             labels=api.resolve_labels(args.labels) if args.labels else None,
-            backbone_overrides=backbone_overrides(args), limit=args.limit, batch_size=args.batch_size,
+            backbone_overrides=backbone_overrides(args), variant=args.variant, limit=args.limit,
+            batch_size=args.batch_size,
             topk=args.topk, device=args.device, precision=args.precision, progress=progress, cancel=cancel,
         )
     print(report.format_table())

@@ -13,6 +13,7 @@ from engine.cli.common import (
     load_json_sections,
 )
 from engine.cli.project_args import project_from_args
+from engine.clip.config import VARIANTS
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -31,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--images", help="images.csv (path,labels[,group]) of synthetic images")
     p.add_argument("--out", help="model folder to write (default with --project: PROJECT/models/current)")
     p.add_argument("--config", help="JSON with optional sections backbone, model, train")
-    p.add_argument("--variant", help="t2ipal (default), t2ipal_noadapter, t2i, taidpt, zeroshot, ...")
+    p.add_argument("--variant", choices=list(VARIANTS), help="the method (default t2ipal); each brings its own "
+                   "defaults, e.g. taidpt: one shared context, lr 1e-4 at batch 512 (docs/training.md)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
@@ -54,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     sections = load_json_sections(args.config)
     backbone_cfg = apply_overrides(BackboneConfig.from_dict(sections.get("backbone", {})), backbone_overrides(args))
-    model_cfg = ModelConfig.from_dict(sections.get("model", {})).replace(variant=args.variant, n_ctx=args.n_ctx)
+    model_section = {**sections.get("model", {}), **({"variant": args.variant} if args.variant else {})}
+    model_cfg = ModelConfig.from_dict(model_section).replace(n_ctx=args.n_ctx)  # the variant's defaults apply
     train_cfg = TrainConfig.from_dict(sections.get("train", {})).replace(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, lambda_img=args.lambda_img, seed=args.seed
     )

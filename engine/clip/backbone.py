@@ -135,6 +135,16 @@ class ClipBackbone(nn.Module):
             probe = torch.zeros(1, 3, self.image_size, self.image_size, dtype=self.dtype, device=self.device)
             self.grid = self._grid_of(probe)
 
+    def with_pos_embed(self) -> ClipBackbone:
+        """The same frozen weights with the global feature pooled with the positional embedding (ResNets).
+
+        Zero-shot CLIP as TaI-DPT defines it needs this; the local features do not change. Returns self when
+        nothing would change (ViTs always add their positional embedding; the flag is already on).
+        """
+        if self.kind != "resnet" or self.cfg.use_pos_embed:
+            return self
+        return ClipBackbone(self.model, self.tokenizer, self.cfg.replace(use_pos_embed=True))
+
     # ---- identity -------------------------------------------------------------------------------
     @property
     def device(self) -> torch.device:

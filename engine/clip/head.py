@@ -72,3 +72,28 @@ def score_branch(
     elif prototypes is not None and adapter == "global":
         s_g = s_g + alpha * prototype_affinity(g, prototypes, beta)
     return Scores(s_g, s_l, rho * s_g + (1.0 - rho) * s_l, heat)
+
+
+def instant_scores(
+    g: torch.Tensor, local: torch.Tensor, class_emb: torch.Tensor, scale: torch.Tensor | float
+) -> Scores:
+    """The training-free tagger (TagCLIP-style, docs/training.md): coarse patch classification, then a
+    class-wise re-identification of each class's region.
+
+    1. Coarse: every position j is classified among the C classes, ``P = softmax_C(scale * x^l_j . t_c)``;
+       the class's coarse score is its best patch, ``max_j P[j, c]``.
+    2. Local to global: the class's region ``R[:, c] = P[:, c] / sum_j P[j, c]`` pools the local features
+       into one region feature ``a_c`` (L2-normalised), which is classified again among all classes;
+       its probability of being c is the re-identification score.
+    The score is the mean of the two, in [0, 1]; the heatmap is R. `g` is unused (kept for one signature):
+    the global feature sees every object at once, which is what multi-label tagging must avoid.
+    """
+    del g
+    sim = local @ class_emb.t()  # (B, N, C)
+    patch = torch.softmax(scale * sim, dim=-1)
+    coarse = patch.max(dim=1).values
+    region = patch / patch.sum(dim=1, keepdim=True).clamp_min(1e-12)
+    feats = attended_features(region, local)  # (B, C, D)
+    reid = torch.softmax(scale * feats @ class_emb.t(), dim=-1).diagonal(dim1=1, dim2=2)  # (B, C)
+    merged = 0.5 * (coarse + reid)
+    return Scores(coarse, reid, merged, region)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
 from engine.clip.backbone import ClipBackbone
-from engine.clip.head import score_branch
+from engine.clip.config import ModelConfig
+from engine.clip.head import instant_scores, score_branch
 
 
 class TaggerModule(nn.Module):
@@ -27,6 +30,8 @@ class TaggerModule(nn.Module):
         beta: float,
         rho: float,
         adapter: str,
+        scoring: str = "t2ipal",
+        instant_scale: float = 100.0,
     ) -> None:
         super().__init__()
         self.backbone = backbone
@@ -40,6 +45,7 @@ class TaggerModule(nn.Module):
             "prototypes", constants["prototypes"].float().to(dev) if has_prototypes else None
         )
         self.kappa, self.beta, self.rho, self.adapter = kappa, beta, rho, adapter if has_prototypes else "none"
+        self.scoring, self.instant_scale = scoring, instant_scale
         self.grid = backbone.grid
 
     @property
@@ -48,11 +54,14 @@ class TaggerModule(nn.Module):
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         g, local = self.backbone.image_features(images)
-        scores = score_branch(
-            g, local, self.class_global, self.class_local, self.prototypes,
-            kappa=self.kappa, inv_tau=self.inv_tau, alpha=self.alpha, beta=self.beta, rho=self.rho,
-            adapter=self.adapter,
-        )
+        if self.scoring == "instant":
+            scores = instant_scores(g, local, self.class_global, self.instant_scale)
+        else:
+            scores = score_branch(
+                g, local, self.class_global, self.class_local, self.prototypes,
+                kappa=self.kappa, inv_tau=self.inv_tau, alpha=self.alpha, beta=self.beta, rho=self.rho,
+                adapter=self.adapter,
+            )
         h, w = self.grid
         heat = scores.heatmap.transpose(1, 2).reshape(images.shape[0], self.num_classes, h, w)
         return scores.merged, heat
@@ -64,8 +73,10 @@ def tagger_from_model(model: nn.Module) -> TaggerModule:
 
     if not isinstance(model, T2IPAL):
         raise TypeError("expected a T2IPAL model")
-    rho = 1.0 if model.cfg.variant == "zeroshot" else model.cfg.rho
-    return TaggerModule(
-        model.backbone, model.constants(), kappa=model.cfg.logit_scale, beta=model.cfg.beta, rho=rho,
-        adapter=model.cfg.adapter,
-    ).eval()
+    return TaggerModule(model.backbone, model.constants(), **tagger_settings(model.cfg)).eval()
+
+
+def tagger_settings(cfg: ModelConfig) -> dict[str, Any]:
+    """The scalar settings of a TaggerModule for a model config (merge, adapter, scoring of its variant)."""
+    return {"kappa": cfg.logit_scale, "beta": cfg.beta, "rho": cfg.merge_rho, "adapter": cfg.adapter,
+            "scoring": cfg.spec.scoring, "instant_scale": cfg.instant_scale}

@@ -10,7 +10,7 @@ from torch import nn
 
 from engine.clip.backbone import ClipBackbone
 from engine.clip.config import ModelConfig
-from engine.clip.head import Scores, score_branch
+from engine.clip.head import Scores, instant_scores, score_branch
 from engine.clip.prompts import PromptLearner
 from engine.errors import ConfigError
 
@@ -33,13 +33,15 @@ class T2IPAL(nn.Module):
         if not classnames:
             raise ConfigError("classnames", "need at least one class")
         self.classnames = list(classnames)
+        if cfg.spec.global_pos_embed:
+            backbone = backbone.with_pos_embed()
         self.backbone = backbone
         generator = torch.Generator().manual_seed(seed)
         template_emb = backbone.encode_texts([cfg.template.format(c) for c in classnames]).float()
         self.prompts: PromptLearner | None = None
         if cfg.learned:
             self.prompts = PromptLearner(
-                backbone, classnames, n_ctx=cfg.n_ctx, class_specific=cfg.class_specific,
+                backbone, classnames, n_ctx=cfg.n_ctx, class_specific=bool(cfg.class_specific),
                 init_std=cfg.ctx_init_std, generator=generator,
             ).to(backbone.device)
         else:
@@ -81,7 +83,7 @@ class T2IPAL(nn.Module):
         return self.log_alpha.exp()
 
     def inv_tau(self, branch: str) -> torch.Tensor:
-        base = self.cfg.inv_tau_image if branch == "image" else self.cfg.inv_tau_text
+        base = self.cfg.image_inv_tau if branch == "image" else self.cfg.inv_tau_text
         return base * self.log_tau_scale.exp()
 
     # ---- scoring ------------------------------------------------------------------------------------
@@ -103,11 +105,12 @@ class T2IPAL(nn.Module):
     ) -> Scores:
         """Score precomputed, normalised features of one branch ("image" or "text")."""
         class_global, class_local = embeddings if embeddings is not None else self.class_embeddings()
-        rho = 1.0 if self.cfg.variant == "zeroshot" else self.cfg.rho
+        if self.cfg.spec.scoring == "instant":
+            return instant_scores(g.float(), local.float(), class_global, self.cfg.instant_scale)
         return score_branch(
             g.float(), local.float(), class_global, class_local, self.prototypes,
             kappa=self.cfg.logit_scale, inv_tau=self.inv_tau(branch), alpha=self.alpha, beta=self.cfg.beta,
-            rho=rho, adapter=self.cfg.adapter, valid=valid,
+            rho=self.cfg.merge_rho, adapter=self.cfg.adapter, valid=valid,
         )
 
     def forward(self, images: torch.Tensor) -> Scores:

@@ -25,25 +25,33 @@ def _check(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _sort_desc(scores: np.ndarray) -> np.ndarray:
-    """Per-column indices sorting scores descending; a stable sort keeps tied images in input order."""
+    """Per-column indices sorting scores descending (tied images keep input order; AP groups them)."""
     return np.argsort(-scores, axis=0, kind="stable")
 
 
 def average_precision(scores: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per-class non-interpolated AP in [0, 1], shape (C,).
+    """Per-class non-interpolated AP in [0, 1], shape (C,), independent of the input order.
 
     For each class the images are sorted by score, descending, and
     ``AP = sum(precision@r for ranks r with gt = 1) / (#positives + 1e-8)``; a class without
-    positives gets 0. Ties: images with equal scores keep their input order (stable sort), so AP
-    depends on that order when a positive and a negative tie. scikit-learn's
-    ``average_precision_score`` instead treats a tie as one threshold; without ties both agree up
-    to the 1e-8 guard.
+    positives gets 0 (the reference's convention). Ties are one threshold, as in scikit-learn's
+    ``average_precision_score``: every positive of a group of equal scores gets the precision at
+    the end of its group, so AP does not depend on the order of tied images. Without ties this is
+    exactly the reference's AP.
     """
     scores, pos = _check(scores, labels)
     n = scores.shape[0]
-    hits = np.take_along_axis(pos, _sort_desc(scores), axis=0)
+    order = _sort_desc(scores)
+    s = np.take_along_axis(scores, order, axis=0)
+    hits = np.take_along_axis(pos, order, axis=0)
     precision_at_r = np.cumsum(hits, axis=0) / np.arange(1, n + 1)[:, None]
-    return (precision_at_r * hits).sum(axis=0) / (hits.sum(axis=0) + _EPS)
+    rows = np.arange(n)[:, None]
+    group_end = np.ones_like(s, dtype=bool)
+    group_end[:-1] = s[:-1] != s[1:]
+    # the last row of each row's tie group: the smallest group end at or below it
+    end_row = np.minimum.accumulate(np.where(group_end, rows, n)[::-1], axis=0)[::-1]
+    precision_of_group = np.take_along_axis(precision_at_r, end_row, axis=0)
+    return (precision_of_group * hits).sum(axis=0) / (hits.sum(axis=0) + _EPS)
 
 
 def mean_average_precision(scores: np.ndarray, labels: np.ndarray) -> float:

@@ -29,6 +29,7 @@ class EvalInputs:
     root: str | None = None
     images_csv: str | None = None
     labels: LabelSet | None = None  # the label set for zero-shot on images.csv
+    variant: str = "zeroshot"  # without a model: a training-free variant (zeroshot, zeroshot_global, instant)
     backbone_overrides: dict[str, Any] = field(default_factory=dict)
     limit: int | None = None
 
@@ -113,13 +114,19 @@ def evaluate_model(
         thresholds = np.asarray(art.thresholds)
     else:
         from engine.clip.backbone import load_backbone
-        from engine.clip.config import BackboneConfig, ModelConfig
+        from engine.clip.config import BackboneConfig, ModelConfig, training_free_variants
         from engine.clip.inference import tagger_from_model
         from engine.clip.model import T2IPAL
 
         bcfg = dataclasses.replace(BackboneConfig(), **inputs.backbone_overrides)
         backbone = load_backbone(bcfg, device=placement.device, precision=placement.precision)
-        model = T2IPAL(backbone, prompt_names or classnames, ModelConfig(variant="zeroshot"))
+        model_cfg = ModelConfig(variant=inputs.variant)
+        if model_cfg.learned:
+            raise InputError(f"variant {inputs.variant} must be trained first; without a model choose one of "
+                             f"{', '.join(training_free_variants())}")
+        if inputs.labels is not None:
+            model_cfg = model_cfg.for_labelset(inputs.labels.training_defaults)
+        model = T2IPAL(backbone, prompt_names or classnames, model_cfg)
         module = tagger_from_model(model)
     spec = module.backbone.preprocess_spec
     scores = score_images(module, paths, spec, batch_size=batch_size, progress=progress, cancel=cancel)

@@ -16,7 +16,7 @@ from engine.labels.text import canonical_phrase, tokenize
 
 FORMAT_VERSION = 1
 _LABEL_KEYS = {"name", "synonyms", "parent", "translations", "not_this", "prompt", "description"}
-_SET_KEYS = {"name", "description", "language", "version", "labels", "source"}
+_SET_KEYS = {"name", "description", "language", "version", "labels", "source", "training_defaults"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ class LabelSet:
     labels: tuple[Label, ...]
     description: str = ""
     language: str = "en"
+    # per-label-set model/train presets where the reference configs differ per dataset (e.g. NUS-WIDE's
+    # spatial temperature): {"model": {...}, "train": {...}, "variants": {name: {"model"/"train": {...}}}}
+    training_defaults: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(self.labels))
@@ -155,6 +158,7 @@ class LabelSet:
                 labels=labels,
                 description=str(data.get("description", "")),
                 language=str(data.get("language", "en")),
+                training_defaults=_training_defaults(data.get("training_defaults"), source),
             )
         except InputError as exc:
             raise InputError(f"{source}: {exc}") from None
@@ -197,6 +201,8 @@ class LabelSet:
         if self.language != "en":
             out["language"] = self.language
         out["labels"] = [label.to_dict() for label in self.labels]
+        if self.training_defaults:
+            out["training_defaults"] = self.training_defaults
         return out
 
     def to_json(self) -> str:
@@ -242,6 +248,18 @@ class LabelSet:
         if path.suffix.lower() in (".json", ".yaml", ".yml") or path.exists():
             return cls.from_file(path)
         return cls.bundled(str(spec))
+
+
+def _training_defaults(value: Any, source: str) -> dict[str, Any]:
+    """The optional `training_defaults` object: sections "model", "train" and "variants" of mappings."""
+    if value is None:
+        return {}
+    sections = ("model", "train", "variants")
+    if not isinstance(value, dict) or set(value) - set(sections):
+        raise InputError(f"{source}: 'training_defaults' must be an object with keys among {', '.join(sections)}")
+    if not all(isinstance(v, dict) for v in value.values()):
+        raise InputError(f"{source}: every section of 'training_defaults' must be an object")
+    return json.loads(json.dumps(value))
 
 
 def _str_list(value: Any, where: str) -> tuple[str, ...]:

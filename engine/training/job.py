@@ -18,6 +18,7 @@ from engine.progress import CancelToken, ProgressCallback, check_cancel
 from engine.training.config import TrainConfig
 from engine.training.features import FeatureCache
 from engine.training.trainer import BranchData, FitData, TrainResult, fit
+from engine.training.variants import with_template_sentences
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +70,20 @@ def train_model(
     """Train T2I-PAL (or a baseline variant) and write the model folder `out_dir`; resumable after a cancel."""
     out_dir = Path(out_dir)
     placement = resolve(device, precision)
+    model_cfg = model_cfg.for_labelset(dataset.labels.training_defaults)
+    train_cfg = train_cfg.for_variant(model_cfg.variant, dataset.labels.training_defaults)
     torch.manual_seed(train_cfg.seed)
     backbone = backbone or load_backbone(backbone_cfg, device=placement.device, precision=placement.precision)
     train, heldout = dataset.split(train_cfg.heldout_fraction, train_cfg.seed)
+    if model_cfg.spec.template_sentences:
+        train = with_template_sentences(train)
     log.info("training on %d captions / %d images, held out %d / %d", len(train.captions),
              len(train.image_paths), len(heldout.captions), len(heldout.image_paths))
-    cache = FeatureCache(cache_dir, backbone, fp16=train_cfg.fp16_features)
-    data = build_fit_data(backbone, train, heldout, cache, model_cfg.branches, train_cfg,
-                          progress=progress, cancel=cancel)
     model = T2IPAL(backbone, dataset.labels.prompt_names, model_cfg, seed=train_cfg.seed)
+    # the model's backbone: zero-shot (TaI-DPT) pools its global feature with the positional embedding
+    cache = FeatureCache(cache_dir, model.backbone, fp16=train_cfg.fp16_features)
+    data = build_fit_data(model.backbone, train, heldout, cache, model_cfg.branches, train_cfg,
+                          progress=progress, cancel=cancel)
     ckpt = checkpoint_dir_for(out_dir)
     result = fit(model, data, train_cfg, checkpoint_dir=ckpt if model_cfg.learned else None,
                  progress=progress, cancel=cancel)

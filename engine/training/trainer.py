@@ -72,7 +72,7 @@ def learning_rate(cfg: TrainConfig, step: int, steps_per_epoch: int) -> float:
     if step < warm:
         return cfg.warmup_lr
     total = max(1, cfg.epochs * steps_per_epoch - warm)
-    return 0.5 * cfg.lr * (1.0 + math.cos(math.pi * (step - warm) / total))
+    return 0.5 * cfg.step_lr * (1.0 + math.cos(math.pi * (step - warm) / total))
 
 
 def _evaluate(model: T2IPAL, branch: BranchData, name: str) -> tuple[float, np.ndarray]:
@@ -88,8 +88,10 @@ def _evaluate(model: T2IPAL, branch: BranchData, name: str) -> tuple[float, np.n
 
 
 def _heldout(model: T2IPAL, data: FitData) -> tuple[str | None, BranchData | None]:
-    """Select on synthetic images when the variant trains on images, else on held-out captions."""
-    if "image" in model.cfg.branches and data.heldout_image is not None and len(data.heldout_image):
+    """Select (and calibrate) on synthetic images when the variant trains on images or on nothing (training-free
+    variants score images), else on held-out captions."""
+    scores_images = "image" in model.cfg.branches or not model.cfg.learned
+    if scores_images and data.heldout_image is not None and len(data.heldout_image):
         return "image", data.heldout_image
     if data.heldout_text is not None and len(data.heldout_text):
         return "text", data.heldout_text
@@ -115,7 +117,7 @@ def _step_loss(
     emb = model.class_embeddings()
     loss = torch.zeros((), device=model.backbone.device)
     for b, perm in perms.items():
-        idx = perm[torch.arange(step * cfg.batch_size, (step + 1) * cfg.batch_size) % len(perm)]
+        idx = perm[torch.arange(step * cfg.batch, (step + 1) * cfg.batch) % len(perm)]
         g, local, valid, y = getattr(data, b).take(idx)
         s = model.score(g, local, branch=b, valid=valid, embeddings=emb)
         branch_loss = ranking_loss(s.global_logits, y, cfg.margin) + ranking_loss(s.local_logits, y, cfg.margin)
@@ -131,7 +133,7 @@ def _train_epoch(
     model.train()
     gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
     perms = {b: torch.randperm(len(getattr(data, b)), generator=gen) for b in weights}
-    total_loss, lr = 0.0, cfg.lr
+    total_loss, lr = 0.0, cfg.step_lr
     for step in range(steps_per_epoch):
         check_cancel(cancel)
         lr = learning_rate(cfg, epoch * steps_per_epoch + step, steps_per_epoch)
@@ -161,9 +163,9 @@ def _train_epochs(
 ) -> None:
     """Train the remaining epochs (resuming from `checkpoint_dir`), then keep the selected epoch's head."""
     held_name, held_data = held
-    opt = torch.optim.SGD(model.head_parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    opt = torch.optim.SGD(model.head_parameters(), lr=cfg.step_lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     weights = _branch_weights(cfg, branches)
-    steps_per_epoch = max(1, math.ceil(max(len(getattr(data, b)) for b in branches) / cfg.batch_size))
+    steps_per_epoch = max(1, math.ceil(max(len(getattr(data, b)) for b in branches) / cfg.batch))
     sizes = [len(b) if b is not None else 0 for b in (data.image, data.text, data.heldout_image, data.heldout_text)]
     ckpts = Checkpoints(Path(checkpoint_dir), run_key(model, cfg, sizes)) if checkpoint_dir else None
     state = ckpts.resume(model, opt) if ckpts is not None else None

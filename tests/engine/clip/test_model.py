@@ -45,7 +45,7 @@ def test_every_variant_scores_and_freezes_to_the_same_tagger(tiny_backbone, vari
     expected = {"zeroshot": set(), "taidpt": {"prompts.ctx_global", "prompts.ctx_local"}}
     if variant in expected:
         assert trainable == expected[variant]
-    if VARIANTS[variant][1] != "none":
+    if VARIANTS[variant].adapter != "none":
         assert "prototypes" in trainable
 
 

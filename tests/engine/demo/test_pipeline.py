@@ -55,3 +55,19 @@ def test_tuning_scores_every_grid_point_on_held_out_renders(tmp_path, monkeypatc
     assert [(r["lr"], r["epochs"]) for r in result.rows] == [(1e-3, 1), (4e-3, 1)]
     assert all(0 <= r["heldout_map"] <= 100 for r in result.rows)
     assert result.best in result.rows and "held-out mAP" in result.format_table()
+
+
+def test_paired_differences_are_t2ipal_minus_each_row_with_a_t_interval():
+    from engine.demo.pipeline import DemoResult, paired_differences
+
+    per_seed = {"t2ipal": [91.0, 92.0, 93.0], "t2i": [90.0, 90.0, 90.0], "short": [1.0, 2.0]}
+    out = paired_differences(per_seed)
+    assert set(out) == {"t2i"}  # the reference itself and rows with other seeds get no entry
+    half = 4.302652729911275 * 1.0 / 3**0.5  # t(0.975, df=2) * sd(1, 2, 3) / sqrt(3)
+    assert out["t2i"]["mean"] == pytest.approx(2.0)
+    assert (out["t2i"]["low"], out["t2i"]["high"]) == (pytest.approx(2.0 - half), pytest.approx(2.0 + half))
+    result = DemoResult("p", per_seed={k: v for k, v in per_seed.items() if k != "short"},
+                        summary={"t2ipal": {"mean": 92.0, "std": 1.0}, "t2i": {"mean": 90.0, "std": 0.0}},
+                        paired=out)
+    table = result.format_table()
+    assert "+2.00 [-0.48, +4.48]" in table and "(reference)" in table

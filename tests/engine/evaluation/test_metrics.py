@@ -36,11 +36,41 @@ def test_ap_hand_example_and_no_positive_class() -> None:
     assert mean_average_precision(scores, labels) == pytest.approx(100 * (5 / 6) / 2)
 
 
-def test_ties_follow_input_order_unlike_sklearn() -> None:
+def test_a_tie_is_one_threshold_as_in_sklearn_whatever_the_order() -> None:
     scores = np.array([[0.5], [0.5]])
-    assert average_precision(scores, np.array([[1], [0]]))[0] == pytest.approx(1.0)  # positive first
+    assert average_precision(scores, np.array([[1], [0]]))[0] == pytest.approx(0.5)  # positive first
     assert average_precision(scores, np.array([[0], [1]]))[0] == pytest.approx(0.5)  # positive second
-    assert average_precision_score([0, 1], [0.5, 0.5]) == pytest.approx(0.5)  # sklearn: one threshold
+    assert average_precision_score([0, 1], [0.5, 0.5]) == pytest.approx(0.5)
+
+
+def test_heavily_tied_scores_match_sklearn_and_ignore_the_image_order() -> None:
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 4, size=(60, 8)).astype(np.float64)  # four score levels: ties everywhere
+    labels = rng.integers(0, 2, size=(60, 8))
+    labels[0, :] = 1  # every class has a positive
+    ours = average_precision(scores, labels)
+    reference = [average_precision_score(labels[:, k], scores[:, k]) for k in range(8)]
+    np.testing.assert_allclose(ours, reference, atol=1e-7)
+    for order in (np.arange(60)[::-1], rng.permutation(60)):
+        np.testing.assert_allclose(average_precision(scores[order], labels[order]), ours, atol=1e-12)
+
+
+def test_all_equal_scores_give_the_positive_rate() -> None:
+    labels = np.array([[1, 0], [0, 1], [1, 1], [0, 1], [0, 1]])
+    ours = average_precision(np.full((5, 2), 0.3), labels)
+    np.testing.assert_allclose(ours, [2 / 5, 4 / 5], atol=1e-7)
+    np.testing.assert_allclose(ours, [average_precision_score(labels[:, k], np.full(5, 0.3)) for k in (0, 1)],
+                               atol=1e-7)
+
+
+def test_a_class_without_positives_scores_zero_with_or_without_ties() -> None:
+    labels = np.array([[1, 0], [0, 0], [1, 0]])
+    for scores in (np.array([[0.9, 0.2], [0.1, 0.2], [0.5, 0.2]]), np.array([[0.9, 0.1], [0.1, 0.2], [0.5, 0.3]])):
+        ap = average_precision(scores, labels)
+        assert ap[1] == 0.0
+        assert ap[0] == pytest.approx(average_precision_score(labels[:, 0], scores[:, 0]))
+    with pytest.warns(UserWarning):  # scikit-learn agrees (and warns)
+        assert average_precision_score(labels[:, 1], scores[:, 1]) == 0.0
 
 
 def test_cf1_of1_hand_computed() -> None:
