@@ -12,6 +12,7 @@ from engine.errors import ConfigError
 DEFAULT_BACKBONE = "RN50"  # the open_clip model trained on by default (the paper's backbone)
 DEFAULT_PRETRAINED = "openai"  # its weights tag
 DEFAULT_INV_TAU_IMAGE = 40.0  # TaI-DPT's image-branch spatial inverse temperature on VOC and COCO
+CLIP_LOGIT_SCALE = 100.0  # CLIP's own logit scale (exp(4.6052)); TaI-DPT's zero-shot pools local scores with it
 
 @dataclass(frozen=True)
 class Variant:
@@ -34,6 +35,7 @@ class Variant:
     template_sentences: bool = False
     class_specific: bool = True
     train_defaults: tuple[tuple[str, Any], ...] = ()
+    inv_tau_image: float | None = None  # the local pooling's inverse temperature when the model config leaves it unset
 
     @property
     def learned(self) -> bool:
@@ -47,7 +49,10 @@ TAIDPT_TRAIN = (("lr", 1e-4), ("batch_size", 512))  # its 20 epochs and 16 conte
 
 # The one list of methods (CLI choices, GUI combo box, demo rows). Paper references: T2I-PAL Tables VII, VIII.
 VARIANTS: dict[str, Variant] = {
-    "zeroshot": Variant("zero-shot CLIP (TaI-DPT's definition: global + local)", rho=0.5, global_pos_embed=True),
+    # TaI-DPT's zsclip.py (ZeroshotCLIP_dense): the local score is pooled by a spatial softmax of CLIP's own
+    # logits (logit scale 100), local features without the positional embedding; averaged with the global score
+    "zeroshot": Variant("zero-shot CLIP (TaI-DPT's definition: global + local)", rho=0.5, global_pos_embed=True,
+                        inv_tau_image=CLIP_LOGIT_SCALE),
     "zeroshot_global": Variant("zero-shot CLIP (global feature only)", rho=1.0),
     "instant": Variant("training-free local tagger (TagCLIP-style)", scoring="instant"),
     "taidpt": Variant("TaI-DPT (captions, shared context, its recipe)", ("text",), template_sentences=True,
@@ -146,7 +151,9 @@ class ModelConfig(ConfigBase):
 
     @property
     def image_inv_tau(self) -> float:
-        return DEFAULT_INV_TAU_IMAGE if self.inv_tau_image is None else self.inv_tau_image
+        if self.inv_tau_image is not None:
+            return self.inv_tau_image
+        return DEFAULT_INV_TAU_IMAGE if self.spec.inv_tau_image is None else self.spec.inv_tau_image
 
     @property
     def spec(self) -> Variant:

@@ -42,10 +42,11 @@ def test_zeroshot_is_the_mean_of_global_with_pos_embed_and_pooled_local(which, t
         emb = backbone.encode_texts([f"a photo of a {n}." for n in NAMES])
         g_pos, _ = backbone.with_pos_embed().image_features(images)
         g_plain, local = backbone.image_features(images)
-        # by hand: kappa * global score, and kappa * sum over positions of softmax(40 * sim) * sim
+        # by hand: kappa * global score, and kappa * sum over positions of softmax(100 * sim) * sim: TaI-DPT's
+        # zsclip.py pools the local score with CLIP's own logit scale (100), not the trained branches' 40
         s_global = 4.0 * g_pos @ emb.t()
         sim = torch.einsum("bnd,cd->bnc", local, emb)
-        s_local = 4.0 * (torch.softmax(40.0 * sim, dim=1) * sim).sum(dim=1)
+        s_local = 4.0 * (torch.softmax(100.0 * sim, dim=1) * sim).sum(dim=1)
         torch.testing.assert_close(got, (s_global + s_local) / 2, atol=1e-5, rtol=1e-5)
         # the previous definition stays as zeroshot_global: the global feature alone, without the pos-embed
         plain = T2IPAL(backbone, NAMES, ModelConfig(variant="zeroshot_global")).eval()
