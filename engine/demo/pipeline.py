@@ -334,7 +334,7 @@ def _evaluate(run: _DemoRun, model_dir: Path, key: str) -> float:
         eval_db.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{eval_db}{suffix}").unlink(missing_ok=True)
-        tag_cfg = TagConfig(store_all_scores=True, batch_size=64, draft=False, threads=1)
+        tag_cfg = TagConfig(batch_size=64, draft=False, threads=1)
         tag_folders([str(project.root / "test-photos")], onnx_path, eval_db, tag_cfg, cancel=run.cancel)
     with run.stages.stage("evaluation"):
         scores = _scores_from_db(eval_db, run.test_paths, list(run.demo.labelset.names))
