@@ -95,13 +95,13 @@ def test_a_label_override_and_the_global_offset_move_the_same_tags_everywhere(fi
     api.set_label_threshold(five, "dog", 0.9)
     assert _dogs(five) == ["/photos/4.jpg"]
     assert api.label_thresholds(five)["dog"].own == 0.9
-    api.set_global_offset(five, -0.2)  # 0.9 - 0.2 = 0.7 in force
+    api.set_global_offset(five, -0.25)  # 0.9 - 0.25 = 0.65 in force
     assert _dogs(five) == ["/photos/3.jpg", "/photos/4.jpg"]
     assert api.count_at(five, "dog", 0.9) == 2 and api.count_at(five, "dog", 0.4) == 4
     assert [h.path for h in api.query(five, label="dog")] == ["/photos/4.jpg", "/photos/3.jpg"]
     api.export_tags("csv", five, out=tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text().count("dog") == 2
-    api.set_label_threshold(five, "dog", None)  # back to max-F1 0.5, still offset: 0.3
+    api.set_label_threshold(five, "dog", None)  # back to max-F1 0.5, with the offset 0.25
     assert len(_dogs(five)) == 4
     with pytest.raises(Exception, match="threshold"):
         api.set_label_threshold(five, "dog", 1.5)
