@@ -21,7 +21,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPixmap
 
 THUMB = 128
-PAGE = 500  # rows fetched at a time when the view scrolls near the end
+PAGE = 2000  # rows fetched at a time when the view scrolls near the end
 PageFetcher = Callable[[int, int], list[str]]  # (limit, offset) -> paths
 
 
