@@ -112,7 +112,10 @@ def export_tags(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """Export the tags in force (threshold policy, what Browse shows) as CSV or JSON (`out`: rows written) or XMP sidecars (an XmpResult)."""
+    """Export the tags in force (the threshold policy: what Browse shows).
+
+    CSV or JSON to `out` (returns the rows written), or XMP sidecars (returns an XmpResult).
+    """
     from engine.tagging import export_tags as exporter
 
     if kind not in EXPORT_KINDS:

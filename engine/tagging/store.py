@@ -378,7 +378,8 @@ class TagStore:
         return dict(self.db.execute(f"SELECT label, COUNT(*) FROM ({sql}) GROUP BY label", params).fetchall())
 
     def _matching_where(self, flt: TagFilter) -> tuple[str, list[object]]:
-        where, params = "i.status = 'done'", []
+        where = "i.status = 'done'"
+        params: list[object] = []
         if flt.labels:
             sql, params = self._in_force_sql()
             marks = ",".join("?" * len(flt.labels))

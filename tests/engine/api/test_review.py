@@ -8,10 +8,10 @@ import pytest
 
 from engine import api
 from engine.errors import InputError
-from engine.project import Project
 from engine.evaluation.calibration import Calibration
 from engine.export.metadata import ModelMetadata
 from engine.imaging import PreprocessSpec
+from engine.project import Project
 from engine.tagging.store import ImageResult, TagStore
 
 # p = sigmoid(10 s - 5): score 0.9 -> 0.98, 0.2 -> 0.05, 0.55 -> 0.62; max-F1 thresholds 0.5
