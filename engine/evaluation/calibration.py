@@ -105,7 +105,7 @@ class Calibration:
     fp: tuple[tuple[int, ...], ...] = ()
     positives: tuple[int, ...] = ()
     priors: tuple[float, ...] = ()
-    fitted_on: str = "none"  # "renders" | "photos" | "none"
+    fitted_on: str = "none"  # "heldout_images" (renders, or labelled photos) | "none"
     n_images: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -159,7 +159,7 @@ class Calibration:
         return cal
 
 
-def fit_calibration(scores: np.ndarray, labels: np.ndarray, *, fitted_on: str = "renders",
+def fit_calibration(scores: np.ndarray, labels: np.ndarray, *, fitted_on: str = "heldout_images",
                     priors: np.ndarray | None = None) -> Calibration:
     """Platt parameters, max-F1 thresholds and the precision curve from held-out (N, C) scores and labels."""
     from engine.evaluation.metrics import calibrate_thresholds

@@ -119,8 +119,8 @@ def _score_heldout(model: T2IPAL, name: str | None, held: BranchData | None, dat
         image_scores = scores if name == "image" else _evaluate(model, images, "image")[1]
         image_labels = images.labels.numpy()
         result.thresholds = calibrate_thresholds(image_scores, image_labels).tolist()
-        result.calibration = fit_calibration(image_scores, image_labels, fitted_on="renders", priors=priors)
-        log.info("calibrated on %d held-out renders", len(images))
+        result.calibration = fit_calibration(image_scores, image_labels, fitted_on="heldout_images", priors=priors)
+        log.info("calibrated on %d held-out images", len(images))
     else:
         result.thresholds = calibrate_thresholds(scores, labels).tolist()
         result.calibration = Calibration(priors=tuple(priors.tolist()), fitted_on="none")
