@@ -56,6 +56,7 @@ def save_pretrained(
     *,
     thresholds: list[float] | None = None,
     summary: dict[str, Any] | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> Path:
     """Write the folder atomically (a temp folder renamed into place); returns its path."""
     from safetensors.torch import save_file
@@ -87,6 +88,8 @@ def save_pretrained(
             "weights_sha256": sha256_file(tmp / WEIGHTS_FILE),
             "summary": summary or {},
         }
+        if calibration is not None:  # engine.evaluation.calibration.Calibration.to_dict()
+            config["calibration"] = calibration
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         (tmp / LABELS_FILE).write_text(labels.to_json() + "\n", encoding="utf-8")
         if folder.exists():

@@ -45,10 +45,8 @@ class TrainingSettings:
 
 
 def tag_stage(project: Project, folders: list[str]) -> Stage:
-    """Tag `folders` with the project's exported model, every score kept so Browse can move thresholds freely."""
-    from engine.tagging.runner import TagConfig
-
-    return partial(api.tag, project, list(folders), TagConfig(store_all_scores=True))
+    """Tag `folders` with the project's exported model (the engine keeps every score; Browse moves thresholds)."""
+    return partial(api.tag, project, list(folders))
 
 
 @dataclass

@@ -32,8 +32,15 @@ def label_counts(project: Project, flt: TagFilter) -> dict[str, int]:
 
 
 def matching_images(project: Project, flt: TagFilter, *, limit: int = 5000, offset: int = 0) -> list[str]:
+    """One page of the photos that match `flt` under the threshold policy, in path order."""
     with _store(project) as store:
         return store.matching_paths(flt, limit=limit, offset=offset)
+
+
+def matching_count(project: Project, flt: TagFilter) -> int:
+    """How many photos match `flt` under the threshold policy (all pages)."""
+    with _store(project) as store:
+        return store.matching_count(flt)
 
 
 def tagged_count(project: Project) -> int:
@@ -78,16 +85,13 @@ def query(
     *,
     db: str | Path | None = None,
     label: str | None = None,
-    min_score: float | None = None,
     sources: tuple[str, ...] = ("auto", "confirmed", "manual"),
-    include_missing: bool = False,
     limit: int | None = None,
 ) -> list[Any]:
-    """Tagged files by label, score and source, from the project's database or any tag database `db`."""
+    """The tags in force (threshold policy) by label and source, from the project's or any tag database `db`."""
     from engine.tagging.query import query_tags
 
-    return query_tags(_db_path(project, db), label=label, min_score=min_score, sources=sources,
-                      include_missing=include_missing, limit=limit)
+    return query_tags(_db_path(project, db), label=label, sources=sources, limit=limit)
 
 
 def _db_path(project: Project | None, db: str | Path | None) -> Path:
@@ -102,23 +106,116 @@ def export_tags(
     *,
     db: str | Path | None = None,
     out: str | Path | None = None,
-    min_score: float | None = None,
     dry_run: bool = False,
     naming: str = "auto",
     hierarchical: bool = True,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """Export the tags in force as CSV or JSON (`out`: rows written) or XMP sidecars (an XmpResult)."""
+    """Export the tags in force (the threshold policy: what Browse shows).
+
+    CSV or JSON to `out` (returns the rows written), or XMP sidecars (returns an XmpResult).
+    """
     from engine.tagging import export_tags as exporter
 
     if kind not in EXPORT_KINDS:
         raise InputError(f"unknown export format {kind!r}; use {', '.join(EXPORT_KINDS)}")
     path = _db_path(project, db)
     if kind == "xmp":
-        return exporter.write_xmp_sidecars(path, naming=naming, dry_run=dry_run, min_score=min_score,
+        return exporter.write_xmp_sidecars(path, naming=naming, dry_run=dry_run,
                                            hierarchical=hierarchical, progress=progress, cancel=cancel)
     if out is None:
         raise InputError(f"say where to write the {kind.upper()} file (-o FILE)")
     fn = exporter.export_csv if kind == "csv" else exporter.export_json
-    return fn(path, out, min_score=min_score)
+    return fn(path, out)
+
+
+# --- the threshold policy: which automatic tags are in force ---------------------------------------------
+@dataclass(frozen=True)
+class TagView:
+    """One tag of one photo as the person sees it: probability, the label's threshold, in force or not."""
+
+    label: str
+    score: float | None  # raw model score
+    probability: float | None
+    threshold: float | None  # the label's threshold in force (None: no model rule for this label)
+    source: str  # auto | confirmed | rejected | manual
+    in_force: bool
+    uncertain: bool  # an automatic tag whose probability is close to its threshold
+
+
+@dataclass(frozen=True)
+class LabelThreshold:
+    """A label's threshold: the operating point's, the person's own (if any) and the one in force."""
+
+    label: str
+    default: float
+    own: float | None
+    in_force: float
+
+
+def policy(project: Project) -> Any:
+    """The project's threshold policy (engine.tagging.policy.ThresholdPolicy)."""
+    with _store(project) as store:
+        return store.threshold_policy()
+
+
+def label_thresholds(project: Project) -> dict[str, LabelThreshold]:
+    """Every model label's threshold under the project's policy."""
+    with _store(project) as store:
+        own = store.threshold_policy().overrides
+        rules = store.label_rules()
+    return {label: LabelThreshold(label, r.default, own.get(label), r.threshold) for label, r in rules.items()}
+
+
+def set_label_threshold(project: Project, label: str, value: float | None) -> None:
+    """A label's own threshold (probability 0-1) for Browse, query and export; None: back to the computed one."""
+    with _store(project) as store:
+        store.set_label_threshold(label, value)
+
+
+def set_global_offset(project: Project, offset: float) -> None:
+    """Move every label's threshold by `offset` (probability, -1..1) together."""
+    with _store(project) as store:
+        store.set_policy_value("global_offset", float(offset))
+
+
+def set_operating_point(project: Project, point: str, target_precision: float | None = None) -> None:
+    """`max_f1` (default) or `precision` (at least `target_precision` on the held-out renders) for every label."""
+    with _store(project) as store:
+        if target_precision is not None:
+            store.set_policy_value("target_precision", float(target_precision))
+        store.set_policy_value("operating_point", point)
+
+
+def score_histogram(project: Project, label: str, bins: int = 20) -> tuple[list[int], list[float]]:
+    """(counts, bin edges) of the probabilities of `label` over the tagged photos."""
+    import numpy as np
+
+    with _store(project) as store:
+        probs = store.label_probabilities(label)
+    counts, edges = np.histogram(np.asarray(probs, float), bins=bins, range=(0.0, 1.0))
+    return counts.tolist(), edges.tolist()
+
+
+def count_at(project: Project, label: str, threshold: float) -> int:
+    """Photos `label` would be in force on with its own threshold at `threshold` (the global offset added)."""
+    with _store(project) as store:
+        offset = store.threshold_policy().global_offset
+        return store.count_at(label, min(1.0, max(0.0, threshold + offset)))
+
+
+def image_tag_views(project: Project, path: str) -> list[TagView]:
+    """Every tag of one photo with its probability and whether it is in force, most probable first."""
+    with _store(project) as store:
+        tags = store.tags_of(path)
+        rules = store.label_rules()
+    views = []
+    for label, (score, source) in tags.items():
+        rule = rules.get(label)
+        prob = rule.probability(score) if rule is not None and score is not None else None
+        above = prob is not None and rule is not None and score is not None and score >= rule.cutoff
+        in_force = source in ("confirmed", "manual") or (source == "auto" and above)
+        uncertain = source == "auto" and prob is not None and rule is not None and rule.uncertain(prob)
+        views.append(TagView(label, score, prob, rule.threshold if rule else None, source, in_force, uncertain))
+    return sorted(views, key=lambda v: -(v.probability if v.probability is not None else 2.0))

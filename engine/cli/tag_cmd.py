@@ -31,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default=None, help="onnxruntime provider")
     p.add_argument("--threads", type=int, default=None, help="onnxruntime intra-op threads (default: all)")
     p.add_argument("--no-draft", action="store_true", help="decode JPEGs at full size (slower, bit-exact)")
-    p.add_argument("--all-scores", action="store_true", help="store every label's score, not only tags")
     p.add_argument("--retry-errors", action="store_true", help="retry unchanged files that failed before")
     p.add_argument("--keep-missing", action="store_true", help="do not mark vanished files as missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -59,7 +58,6 @@ def handler(args: argparse.Namespace) -> int:
         provider=args.provider,
         threads=args.threads,
         draft=False if args.no_draft else None,
-        store_all_scores=True if args.all_scores else None,
         retry_errors=True if args.retry_errors else None,
         mark_missing=False if args.keep_missing else None,
     )

@@ -12,7 +12,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e = sub.add_parser(
         "export",
         help="export the tags in force",
-        description="Export tags: confirmed and manual tags plus automatic ones nobody rejected. "
+        description="Export the tags in force: confirmed and manual tags plus automatic ones whose probability "
+        "reaches their label's threshold (the project's threshold policy) and nobody rejected. "
         "XMP keywords are merged into sidecars; existing keywords are never removed and image files "
         "are never touched.",
     )
@@ -20,7 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--project", "-p", metavar="DIR", help="the project whose tags to export")
     e.add_argument("--format", choices=("csv", "json", "xmp"), required=True)
     e.add_argument("-o", "--output", help="output file for csv/json")
-    e.add_argument("--min-score", type=float, default=None, help="minimum score for automatic tags")
     e.add_argument("--xmp-naming", choices=("auto", "ext", "stem", "both"), default="auto",
                    help="sidecar name: ext = IMG.jpg.xmp, stem = IMG.xmp, both, "
                    "auto = whichever exists (default; IMG.jpg.xmp when none)")
@@ -35,11 +35,11 @@ def export_handler(args: argparse.Namespace) -> int:
 
     project = api.open_project(args.project) if args.project else None
     if args.format in ("csv", "json"):
-        n = api.export_tags(args.format, project, db=args.db, out=args.output, min_score=args.min_score)
+        n = api.export_tags(args.format, project, db=args.db, out=args.output)
         print(f"wrote {n} {'rows' if args.format == 'csv' else 'images'} to {args.output}", file=sys.stderr)
         return 0
     result = api.export_tags("xmp", project, db=args.db, naming=args.xmp_naming, dry_run=args.dry_run,
-                             min_score=args.min_score, hierarchical=not args.no_hierarchy)
+                             hierarchical=not args.no_hierarchy)
     for change in result.changes:
         if change.error:
             print(f"ERROR {change.sidecar}: {change.error}")

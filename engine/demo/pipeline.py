@@ -96,13 +96,16 @@ class DemoResult:
     db_rows: int = 0
     config: dict[str, Any] = field(default_factory=dict)
     random_clip: bool = False  # True when the shipped demo CLIP was missing (numbers then mean nothing)
+    # method -> metric -> one value per seed: CF1/OF1 of the tags in force at the default threshold policy,
+    # CF1 at per-label oracle thresholds, ECE (15 bins) of the stored probabilities on the photo-style test set
+    tag_quality: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "project": self.project, "per_seed": self.per_seed, "summary": self.summary, "paired": self.paired,
             "clip_quality": self.clip_quality, "stage_seconds": self.stage_seconds,
             "test_images": self.test_images, "db_rows": self.db_rows, "config": self.config,
-            "random_clip": self.random_clip,
+            "random_clip": self.random_clip, "tag_quality": self.tag_quality,
         }
 
     def format_table(self) -> str:
@@ -116,6 +119,7 @@ class DemoResult:
                 s = self.summary[m]
                 seeds = " ".join(f"{v:.1f}" for v in self.per_seed[m])
                 lines.append(f"{TITLES[m]:<32}{s['mean']:8.2f}{s['std']:8.2f}  {self._paired_cell(m):>28}   {seeds}")
+        lines += self._tag_quality_lines()
         q = self.clip_quality
         if q:
             lines += ["", "demo CLIP (photo-style test set): "
@@ -138,6 +142,22 @@ class DemoResult:
         if d is None:
             return "(reference)" if method == REFERENCE and self.paired else ""
         return f"{d['mean']:+.2f} [{d['low']:+.2f}, {d['high']:+.2f}]"
+
+    def _tag_quality_lines(self) -> list[str]:
+        """Tags at the default threshold policy next to the oracle thresholds' CF1, and calibration error."""
+        if not self.tag_quality:
+            return []
+        lines = ["", "tags in force at the default policy (mean over seeds; oracle: per-label thresholds "
+                 "chosen on the test labels)",
+                 f"{'method':<32}{'CF1':>8}{'OF1':>8}{'oracle CF1':>12}{'gap':>7}{'ECE':>8}", "-" * 75]
+        for m in METHODS:
+            q = self.tag_quality.get(m)
+            if not q or not q.get("cf1"):
+                continue
+            mean = {k: statistics.fmean(v) for k, v in q.items() if v}
+            lines.append(f"{TITLES[m]:<32}{mean['cf1']:8.2f}{mean['of1']:8.2f}{mean['oracle_cf1']:12.2f}"
+                         f"{mean['oracle_cf1'] - mean['cf1']:7.2f}{mean['ece']:8.3f}")
+        return lines
 
 
 class _Stages:
@@ -370,11 +390,39 @@ def _evaluate(run: _DemoRun, model_dir: Path, key: str) -> float:
         eval_db.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{eval_db}{suffix}").unlink(missing_ok=True)
-        tag_cfg = TagConfig(store_all_scores=True, batch_size=64, draft=False, threads=1)
+        tag_cfg = TagConfig(batch_size=64, draft=False, threads=1)
         tag_folders([str(project.root / "test-photos")], onnx_path, eval_db, tag_cfg, cancel=run.cancel)
     with run.stages.stage("evaluation"):
         scores = _scores_from_db(eval_db, run.test_paths, list(run.demo.labelset.names))
         return float(mean_average_precision(scores, run.truth))
+
+
+def _record_tag_quality(run: _DemoRun, key: str, method: str, result: DemoResult) -> None:
+    """CF1/OF1 of the tags in force (the tag store's default policy), oracle CF1 and ECE, from the eval database."""
+    from engine.evaluation.calibration import expected_calibration_error, oracle_cf1
+    from engine.evaluation.metrics import precision_recall_f1
+    from engine.tagging.store import TagStore, real_path
+
+    names = list(run.demo.labelset.names)
+    eval_db = run.demo.project.root / "eval" / f"{key}.db"
+    with run.stages.stage("evaluation"):
+        scores = _scores_from_db(eval_db, run.test_paths, names)
+        row = {p: i for i, p in enumerate(run.test_paths)}
+        col = {n: j for j, n in enumerate(names)}
+        in_force = np.zeros(scores.shape, np.float32)
+        with TagStore.open(eval_db) as store:
+            rules = store.label_rules()
+            for path, raw, label, _score, _source in store.iter_tags_in_force():
+                in_force[row[real_path(path, raw)], col[label]] = 1.0
+        probs = np.stack([[rules[n].probability(float(v)) for n, v in zip(names, r, strict=True)] for r in scores])
+        at_policy = precision_recall_f1(in_force, run.truth, 0.5)
+        q = result.tag_quality.setdefault(method, {"cf1": [], "of1": [], "oracle_cf1": [], "ece": []})
+        q["cf1"].append(at_policy["cf1"])
+        q["of1"].append(at_policy["of1"])
+        q["oracle_cf1"].append(oracle_cf1(scores, run.truth))
+        q["ece"].append(expected_calibration_error(probs, run.truth, bins=15))
+    log.info("%s: CF1 %.2f (oracle %.2f), OF1 %.2f, ECE %.3f", key, q["cf1"][-1], q["oracle_cf1"][-1],
+             q["of1"][-1], q["ece"][-1])
 
 
 def _run_seed(run: _DemoRun, seed: int, result: DemoResult) -> None:
@@ -394,6 +442,7 @@ def _run_seed(run: _DemoRun, seed: int, result: DemoResult) -> None:
         stages.say(f"seed {seed}: {TITLES[method]} (train, export, tag, evaluate)")
         model_dir = _train(run, dataset, method, seed)
         result.per_seed[method].append(_evaluate(run, model_dir, f"{method}-seed{seed}"))
+        _record_tag_quality(run, f"{method}-seed{seed}", method, result)
         log.info("seed %d %s: mAP %.2f", seed, method, result.per_seed[method][-1])
     if "upper_bound" in cfg.methods:
         _run_upper_bound(run, seed, result)
@@ -407,6 +456,7 @@ def _run_upper_bound(run: _DemoRun, seed: int, result: DemoResult) -> None:
             run.upper = _upper_bound_set(run.demo.project.root / "labelled-photos", run.cfg.n_upper, run.demo.labelset)
     model_dir = _train(run, run.upper, "upper_bound", seed)
     result.per_seed["upper_bound"].append(_evaluate(run, model_dir, f"upper_bound-seed{seed}"))
+    _record_tag_quality(run, f"upper_bound-seed{seed}", "upper_bound", result)
 
 
 def _summary(per_seed: dict[str, list[float]]) -> dict[str, dict[str, float]]:
@@ -450,7 +500,7 @@ def _write_sample_project(run: _DemoRun, result: DemoResult) -> None:
         project.record_model(model_dir=project.models_dir / f"{best}-seed{cfg.seeds[0]}", onnx_path=final,
                              onnx_sha256=sha256_file(final), labels=list(run.demo.labelset.names))
         run.demo.db.close()
-        # the app's own default: only tags at or above the model's calibrated per-class thresholds
+        # the app's own default: every score stored, the tag store's threshold policy decides the tags
         tag_folders([str(project.root / "test-photos")], final, project.db_path, TagConfig(), cancel=run.cancel)
         with TagStore.open(project.db_path) as tags:
             result.db_rows = int(sum(tags.counts().values()))

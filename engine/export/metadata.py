@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ArtifactError
+from engine.evaluation.calibration import Calibration
 from engine.imaging import PreprocessSpec
 from engine.labels.hierarchy import ancestors
 
@@ -27,6 +28,7 @@ KEYS = {
     "created": "ISO 8601 UTC time of export (str)",
     "app_version": "T2I-PAL Tagger version that exported the model (str)",
     "heatmap_grid": "(h, w) of the heatmap output (list[int])",
+    "calibration": "per-label Platt calibration and held-out operating points, or null (engine.evaluation.calibration)",
 }
 _REQUIRED = ("t2ipal_format", "labels", "thresholds", "preprocess", "model_checksum")
 
@@ -44,6 +46,7 @@ class ModelMetadata:
     created: str = ""
     app_version: str = ""
     heatmap_grid: tuple[int, int] | None = None
+    calibration: Calibration | None = None  # None: a model exported before calibrations existed
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -75,6 +78,7 @@ class ModelMetadata:
             "created": self.created,
             "app_version": self.app_version,
             "heatmap_grid": list(self.heatmap_grid) if self.heatmap_grid else None,
+            "calibration": self.calibration.to_dict() if self.calibration is not None else None,
         }
         return {key: json.dumps(value, sort_keys=True) for key, value in data.items()}
 
@@ -107,6 +111,7 @@ class ModelMetadata:
                 created=str(data.get("created") or ""),
                 app_version=str(data.get("app_version") or ""),
                 heatmap_grid=(int(grid[0]), int(grid[1])) if grid else None,
+                calibration=Calibration.from_dict(data.get("calibration"), len(data["labels"]), source=source),
                 format_version=version,
             )
         except (TypeError, ValueError, KeyError) as exc:

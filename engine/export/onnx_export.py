@@ -16,6 +16,7 @@ import numpy as np
 
 from engine import __version__, torch_ready
 from engine.errors import ExportError
+from engine.evaluation.calibration import Calibration
 from engine.export.metadata import INPUT_NAME, OUTPUT_HEATMAPS, OUTPUT_SCORES, ModelMetadata
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 
@@ -53,6 +54,8 @@ def metadata_from_artifact(artifact: Any) -> ModelMetadata:
         created=_now(),
         app_version=__version__,
         heatmap_grid=(int(grid[0]), int(grid[1])) if grid else None,
+        calibration=Calibration.from_dict(artifact.config.get("calibration"), len(artifact.labels),
+                                          source=str(artifact.folder)),
     )
 
 

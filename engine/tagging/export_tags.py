@@ -73,36 +73,48 @@ class _AtomicText:
             os.unlink(self.tmp)
 
 
-def _grouped(store: TagStore, min_score: float | None) -> Iterator[tuple[str, list[tuple[str, float | None, str]]]]:
-    rows = store.iter_effective_tags(min_score=min_score)
+def _grouped(store: TagStore) -> Iterator[tuple[str, list[tuple[str, float | None, str]]]]:
+    """Each image's tags in force under the project's threshold policy (what Browse shows)."""
+    rows = store.iter_tags_in_force()
     for (path, raw), group in itertools.groupby(rows, key=lambda r: (r[0], r[1])):
         yield real_path(path, raw), [(label, score, source) for _, _, label, score, source in group]
+
+
+def _probability(rules: dict, label: str, score: float | None) -> float | None:
+    rule = rules.get(label)
+    return None if rule is None or score is None else rule.probability(score)
 
 
 def _display(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def export_csv(db_path: str | Path, out: str | Path, *, min_score: float | None = None) -> int:
-    """One row per tag in force (path, label, score, source); returns the row count."""
+def export_csv(db_path: str | Path, out: str | Path) -> int:
+    """One row per tag in force (path, label, raw score, source, probability); returns the row count."""
     n = 0
     with TagStore.open(db_path) as store, _AtomicText(out) as fh:
+        rules = store.label_rules()
         writer = csv.writer(fh)
-        writer.writerow(["path", "label", "score", "source"])
-        for path, tags in _grouped(store, min_score):
+        writer.writerow(["path", "label", "score", "source", "probability"])
+        for path, tags in _grouped(store):
             for label, score, source in tags:
-                writer.writerow([_display(path), label, "" if score is None else f"{score:.6g}", source])
+                p = _probability(rules, label, score)
+                writer.writerow([_display(path), label, "" if score is None else f"{score:.6g}", source,
+                                 "" if p is None else f"{p:.4f}"])
                 n += 1
     return n
 
 
-def export_json(db_path: str | Path, out: str | Path, *, min_score: float | None = None) -> int:
-    """A JSON list of {path, tags: [{label, score, source}]}, streamed; returns the image count."""
+def export_json(db_path: str | Path, out: str | Path) -> int:
+    """A JSON list of {path, tags: [{label, score, source, probability}]}, streamed; returns the image count."""
     n = 0
     with TagStore.open(db_path) as store, _AtomicText(out) as fh:
+        rules = store.label_rules()
         fh.write("[")
-        for path, tags in _grouped(store, min_score):
-            item = {"path": _display(path), "tags": [{"label": lab, "score": s, "source": src} for lab, s, src in tags]}
+        for path, tags in _grouped(store):
+            item = {"path": _display(path), "tags": [
+                {"label": lab, "score": s, "source": src, "probability": _probability(rules, lab, s)}
+                for lab, s, src in tags]}
             fh.write(("\n" if n == 0 else ",\n") + json.dumps(item, ensure_ascii=False))
             n += 1
         fh.write("\n]\n")
@@ -190,7 +202,6 @@ def write_xmp_sidecars(
     *,
     naming: str = "auto",
     dry_run: bool = False,
-    min_score: float | None = None,
     hierarchical: bool = True,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
@@ -208,7 +219,7 @@ def write_xmp_sidecars(
         if meta is None:
             raise InputError(f"{db_path} has no tagging results yet; run `t2ipal tag` first")
         reporter = ProgressReporter(progress, "xmp")
-        for image, tags in _grouped(store, min_score):
+        for image, tags in _grouped(store):
             check_cancel(cancel)
             labels = [label for label, _, _ in tags]
             paths = [keyword_path(meta.hierarchy, lab) for lab in labels] if hierarchical else []

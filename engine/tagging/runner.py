@@ -39,7 +39,6 @@ class TagConfig(ConfigBase):
     threads: int = 0  # onnxruntime intra-op threads; 0 = its default
     draft: bool = True  # let the JPEG decoder downscale large photos while decoding
     max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused (decompression bombs)
-    store_all_scores: bool = False  # False: only labels at or above their threshold become tags
     retry_errors: bool = False  # re-read unchanged files that failed before
     mark_missing: bool = True  # images under the folders that no longer exist get status 'missing'
 
@@ -110,7 +109,6 @@ class _TaggingRun:
         self.roots, self.cfg, self.session, self.store = roots, cfg, session, store
         self.model_id, self.run_id, self.result, self.started = model_id, run_id, result, started
         self.labels = list(session.metadata.labels)
-        self.thresholds = np.asarray(session.metadata.thresholds, np.float32)
         self.scan_kwargs = dict(include=cfg.include, exclude=cfg.exclude, follow_symlinks=cfg.follow_symlinks)
         result.candidates = count_candidates(roots, **self.scan_kwargs)
         self.reporter = ProgressReporter(progress, "tag", result.candidates)
@@ -171,8 +169,9 @@ class _TaggingRun:
         self.reporter.advance(len(batch), metrics=self.metrics())
 
     def _tagged_row(self, entry: ScanEntry, dec: Decoded, s: np.ndarray) -> ImageResult:
-        keep = np.ones_like(s, bool) if self.cfg.store_all_scores else s >= self.thresholds
-        tags = {self.labels[c]: float(s[c]) for c in np.flatnonzero(keep)}
+        # every label's raw score is stored: the tag store's threshold policy decides which are tags,
+        # so changing a threshold or the calibration never needs tagging again
+        tags = {label: float(value) for label, value in zip(self.labels, s, strict=True)}
         return ImageResult(entry.path, entry.size, entry.mtime_ns, dec.checksum, dec.width, dec.height, tags=tags)
 
 

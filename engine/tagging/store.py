@@ -17,6 +17,7 @@ from engine.db import open_db, register_migrations, transaction
 from engine.errors import InputError, StorageError
 from engine.export.metadata import ModelMetadata
 from engine.tagging.filters import TagFilter
+from engine.tagging.policy import LabelRule, ScoreStats, ThresholdPolicy, label_rules, needs_score_stats
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ TAGS = "tags"
 RUNS = "tag_runs"
 MODELS = "tag_models"
 META = "tag_meta"
+POLICY = "tag_policy"  # threshold policy settings: key -> JSON value
+THRESHOLDS = "tag_label_thresholds"  # a person's own threshold per label (probability)
 
 SOURCES = ("auto", "confirmed", "rejected", "manual")
 HUMAN_SOURCES = ("confirmed", "rejected", "manual")
@@ -89,7 +92,18 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute(f"CREATE TABLE {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
-register_migrations("tags", [_v1])
+def _v2_policy(db: sqlite_utils.Database) -> None:
+    """The threshold policy (engine.tagging.policy): operating point, global offset, per-label overrides."""
+    db.execute(f"CREATE TABLE {POLICY} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute(
+        f"""CREATE TABLE {THRESHOLDS} (
+            label TEXT PRIMARY KEY,
+            threshold REAL NOT NULL CHECK (threshold >= 0 AND threshold <= 1),
+            updated TEXT NOT NULL)"""
+    )
+
+
+register_migrations("tags", [_v1, _v2_policy])
 
 
 def _now() -> str:
@@ -335,32 +349,16 @@ class TagStore:
             out[status] = n
         return out
 
-    def iter_effective_tags(
-        self, *, min_score: float | None = None
-    ) -> Iterator[tuple[str, bytes | None, str, float | None, str]]:
-        """(path, path_bytes, label, score, source) of tags in force: auto (not rejected) and human-added.
-
-        Images marked missing are left out. `min_score` filters auto tags only.
-        """
-        sql = f"""SELECT i.path, i.path_bytes, t.label, t.score, t.source FROM {TAGS} t
-                  JOIN {IMAGES} i ON i.id = t.image_id
-                  WHERE i.status != 'missing' AND t.source != 'rejected'
-                  AND (t.source != 'auto' OR ? IS NULL OR t.score >= ?)
-                  ORDER BY i.path, t.label"""
-        yield from self.db.execute(sql, [min_score, min_score])
-
-    # --- filtered views (Browse) -----------------------------------------------------------------
-    def _in_force_sql(self, flt: TagFilter) -> tuple[str, list[object]]:
-        """SELECT image_id, label, score, source of the tags in force under the filter's thresholds."""
+    # --- filtered views (Browse): the tags in force under the threshold policy ---------------------
+    def _in_force_sql(self, rules: dict[str, LabelRule] | None = None) -> tuple[str, list[object]]:
+        """SELECT image_id, label, score, source of the tags in force: human ones plus auto at or above cutoff."""
+        rules = self.label_rules() if rules is None else rules
         params: list[object] = []
-        case = "?"
-        if flt.per_label:
-            whens = []
-            for label, value in flt.per_label.items():
-                whens.append("WHEN ? THEN ?")
-                params += [label, value]
-            case = f"CASE t.label {' '.join(whens)} ELSE ? END"
-        params.append(flt.threshold)
+        whens = []
+        for label, rule in rules.items():
+            whens.append("WHEN ? THEN ?")
+            params += [label, rule.cutoff]
+        case = f"CASE t.label {' '.join(whens)} ELSE 1e300 END" if whens else "1e300"
         sql = (
             f"SELECT t.image_id, t.label, t.score, t.source FROM {TAGS} t JOIN {IMAGES} i ON i.id = t.image_id "
             f"WHERE i.status = 'done' AND (t.source IN ('confirmed', 'manual') "
@@ -374,30 +372,61 @@ class TagStore:
         extra = [r[0] for r in self.db.execute(f"SELECT DISTINCT label FROM {TAGS}")]
         return sorted(set(known) | set(extra))
 
-    def label_counts(self, flt: TagFilter) -> dict[str, int]:
-        """Photos per label under the filter's thresholds."""
-        sql, params = self._in_force_sql(flt)
+    def label_counts(self, flt: TagFilter | None = None) -> dict[str, int]:
+        """Photos per label with that tag in force (the filter's labels do not narrow the counts)."""
+        sql, params = self._in_force_sql()
         return dict(self.db.execute(f"SELECT label, COUNT(*) FROM ({sql}) GROUP BY label", params).fetchall())
 
-    def matching_paths(self, flt: TagFilter, *, limit: int = 5000, offset: int = 0) -> list[str]:
-        """Paths of tagged photos that match the filter, in path order."""
-        sql, params = self._in_force_sql(flt)
+    def _matching_where(self, flt: TagFilter) -> tuple[str, list[object]]:
         where = "i.status = 'done'"
-        if not flt.labels:
-            params = []
-        else:
+        params: list[object] = []
+        if flt.labels:
+            sql, params = self._in_force_sql()
             marks = ",".join("?" * len(flt.labels))
             sub = f"SELECT image_id FROM ({sql}) WHERE label IN ({marks})"
             params = params + list(flt.labels)
             if flt.mode == "all":
                 sub += f" GROUP BY image_id HAVING COUNT(DISTINCT label) = {len(flt.labels)}"
             where += f" AND i.id IN ({sub})"
+        return where, params
+
+    def matching_paths(self, flt: TagFilter, *, limit: int = 5000, offset: int = 0) -> list[str]:
+        """Paths of tagged photos that match the filter under the threshold policy, in path order (one page)."""
+        where, params = self._matching_where(flt)
         rows = self.db.execute(
             f"SELECT i.path, i.path_bytes FROM {IMAGES} i WHERE {where} ORDER BY i.path "
             f"LIMIT {int(limit)} OFFSET {int(offset)}",
             params,
         )
         return [real_path(p, raw) for p, raw in rows]
+
+    def matching_count(self, flt: TagFilter) -> int:
+        """How many photos match the filter (every page of `matching_paths` together)."""
+        where, params = self._matching_where(flt)
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {IMAGES} i WHERE {where}", params).fetchone()[0])
+
+    def iter_tags_in_force(
+        self, *, label: str | None = None, rejected: bool = False
+    ) -> Iterator[tuple[str, bytes | None, str, float | None, str]]:
+        """(path, path_bytes, label, score, source) of every tag in force, by path then label.
+
+        The one definition every reader uses (Browse, query, CSV/JSON/XMP export): confirmed and manual
+        tags, plus automatic tags whose probability reaches their label's threshold and nobody rejected.
+        `rejected` adds the rejected tags (for listing them; they are never in force).
+        """
+        sql, params = self._in_force_sql()
+        if rejected:
+            sql += f" UNION ALL SELECT t.image_id, t.label, t.score, t.source FROM {TAGS} t JOIN {IMAGES} i " \
+                   "ON i.id = t.image_id WHERE i.status = 'done' AND t.source = 'rejected'"
+        where = ""
+        if label is not None:
+            where = "WHERE f.label = ?"
+            params = [*params, label]
+        yield from self.db.execute(
+            f"SELECT i.path, i.path_bytes, f.label, f.score, f.source FROM ({sql}) f "
+            f"JOIN {IMAGES} i ON i.id = f.image_id {where} ORDER BY i.path, f.label",
+            params,
+        )
 
     def restore_tag(self, path: str, label: str, state: tuple[float | None, str] | None) -> None:
         """Put one tag back as it was (`None`: no tag row), e.g. to undo a human decision."""
@@ -421,3 +450,98 @@ class TagStore:
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
+
+    def labels_in_force(self, path: str) -> set[str]:
+        """The labels in force on one photo under the threshold policy."""
+        row = self.db.execute(f"SELECT id FROM {IMAGES} WHERE path = ?", [path_key(path)[0]]).fetchone()
+        if row is None:
+            return set()
+        sql, params = self._in_force_sql()
+        return {r[0] for r in self.db.execute(f"SELECT label FROM ({sql}) WHERE image_id = ?", [*params, row[0]])}
+
+    # --- the threshold policy -----------------------------------------------------------------------
+    def threshold_policy(self) -> ThresholdPolicy:
+        """The policy stored in the database (defaults: max-F1 operating point, no offset, no overrides)."""
+        values = {k: json.loads(v) for k, v in self.db.execute(f"SELECT key, value FROM {POLICY}")}
+        overrides = {label: float(t) for label, t in self.db.execute(f"SELECT label, threshold FROM {THRESHOLDS}")}
+        return ThresholdPolicy(
+            operating_point=str(values.get("operating_point", "max_f1")),
+            target_precision=float(values.get("target_precision", 0.9)),
+            global_offset=float(values.get("global_offset", 0.0)),
+            overrides=overrides,
+        )
+
+    def set_policy_value(self, key: str, value: object) -> None:
+        """Store one policy setting (operating_point, target_precision or global_offset), validated first."""
+        if key not in ("operating_point", "target_precision", "global_offset"):
+            raise InputError(f"unknown threshold policy setting {key!r}")
+        self.threshold_policy().replace(**{key: value})  # raises ConfigError on a bad value
+        with transaction(self.db):
+            self.db.execute(
+                f"INSERT INTO {POLICY}(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, json.dumps(value)],
+            )
+
+    def set_label_threshold(self, label: str, value: float | None) -> None:
+        """A person's own threshold (probability in [0, 1]) for `label`; None goes back to the computed one."""
+        with transaction(self.db):
+            if value is None:
+                self.db.execute(f"DELETE FROM {THRESHOLDS} WHERE label = ?", [label])
+                return
+            ThresholdPolicy(overrides={label: float(value)})
+            self.db.execute(
+                f"""INSERT INTO {THRESHOLDS}(label, threshold, updated) VALUES (?, ?, ?)
+                    ON CONFLICT(label) DO UPDATE SET threshold = excluded.threshold, updated = excluded.updated""",
+                [label, float(value), _now()],
+            )
+
+    def label_rules(self, policy: ThresholdPolicy | None = None) -> dict[str, LabelRule]:
+        """Each label's probability mapping and threshold in force, for the latest model under the policy."""
+        meta = self.model_metadata()
+        policy = policy or self.threshold_policy()
+        stats = self.score_stats(meta) if needs_score_stats(meta) else None
+        return label_rules(meta, policy, stats)
+
+    def score_stats(self, meta: ModelMetadata | None) -> dict[str, ScoreStats]:
+        """Per label: the spread of its stored auto scores and the score its caption share of photos reaches."""
+        if meta is None:
+            return {}
+        priors = dict(zip(meta.labels, meta.calibration.priors, strict=True)) \
+            if meta.calibration is not None and meta.calibration.priors else {}
+        out = {}
+        for label, n, mean, sq in self.db.execute(
+            f"SELECT label, COUNT(*), AVG(score), AVG(score * score) FROM {TAGS} "
+            "WHERE source != 'manual' AND score IS NOT NULL GROUP BY label"
+        ).fetchall():
+            std = max(float(sq) - float(mean) ** 2, 0.0) ** 0.5
+            at_share = None
+            if label in priors:
+                k = min(int(n) - 1, max(0, round(priors[label] * int(n)) - 1))
+                row = self.db.execute(
+                    f"SELECT score FROM {TAGS} WHERE label = ? AND source != 'manual' AND score IS NOT NULL "
+                    "ORDER BY score DESC LIMIT 1 OFFSET ?", [label, k]).fetchone()
+                at_share = float(row[0]) if row else None
+            out[label] = ScoreStats(std or 1.0, at_share)
+        return out
+
+    def label_probabilities(self, label: str, rules: dict[str, LabelRule] | None = None) -> list[float]:
+        """Probabilities of every stored score of `label` on tagged photos (rejected ones included)."""
+        rule = (self.label_rules() if rules is None else rules).get(label)
+        if rule is None:
+            return []
+        rows = self.db.execute(
+            f"SELECT t.score FROM {TAGS} t JOIN {IMAGES} i ON i.id = t.image_id "
+            "WHERE t.label = ? AND t.score IS NOT NULL AND i.status = 'done'", [label])
+        return [rule.probability(float(r[0])) for r in rows]
+
+    def count_at(self, label: str, threshold: float) -> int:
+        """Photos `label` would be in force on if its threshold in force were `threshold` (probability)."""
+        rules = self.label_rules()
+        rule = rules.get(label)
+        cutoff = rule.score_at(threshold) if rule is not None else 1e300
+        (n,) = self.db.execute(
+            f"SELECT COUNT(*) FROM {TAGS} t JOIN {IMAGES} i ON i.id = t.image_id WHERE t.label = ? "
+            "AND i.status = 'done' AND (t.source IN ('confirmed', 'manual') OR (t.source = 'auto' AND t.score >= ?))",
+            [label, cutoff],
+        ).fetchone()
+        return int(n)

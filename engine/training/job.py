@@ -100,7 +100,9 @@ def train_model(
         "sizes": {"captions": len(train.captions), "images": len(train.image_paths),
                   "heldout_captions": len(heldout.captions), "heldout_images": len(heldout.image_paths)},
     }
-    save_pretrained(model, out_dir, dataset.labels, thresholds=result.thresholds or None, summary=summary)
+    calibration = result.calibration.to_dict() if result.calibration is not None else None
+    save_pretrained(model, out_dir, dataset.labels, thresholds=result.thresholds or None, summary=summary,
+                    calibration=calibration)
     shutil.rmtree(ckpt, ignore_errors=True)
     result.model_dir = str(out_dir)
     return result

@@ -14,6 +14,7 @@ import torch
 
 from engine.clip.model import T2IPAL
 from engine.errors import ConfigError
+from engine.evaluation.calibration import Calibration, caption_priors, fit_calibration
 from engine.evaluation.metrics import average_precision, calibrate_thresholds, mean_average_precision
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 from engine.training.checkpoint import Checkpoints, LoopState, run_key
@@ -58,7 +59,8 @@ class TrainResult:
     best_epoch: int = 0
     heldout_map: float | None = None
     heldout_branch: str | None = None
-    thresholds: list[float] = field(default_factory=list)
+    thresholds: list[float] = field(default_factory=list)  # raw-score max-F1 thresholds (on renders when any)
+    calibration: Calibration | None = None  # per-label Platt fit on held-out renders (or caption priors only)
     per_class_ap: list[float] = field(default_factory=list)  # held-out AP (%) per class, in class order
     seconds: float = 0.0
     resumed_from: int | None = None
@@ -100,14 +102,39 @@ def _heldout(model: T2IPAL, data: FitData) -> tuple[str | None, BranchData | Non
     return None, None
 
 
-def _score_heldout(model: T2IPAL, name: str | None, held: BranchData | None, result: TrainResult) -> None:
-    """Final held-out mAP, per-class AP and max-F1 thresholds of the model as it stands."""
+def _score_heldout(model: T2IPAL, name: str | None, held: BranchData | None, data: FitData,
+                   result: TrainResult) -> None:
+    """Final held-out mAP and per-class AP; thresholds and calibration from held-out *images* when there are any.
+
+    Caption scores and photo scores live on different scales, so a text-only variant is calibrated on
+    the held-out renders too. Without any held-out images the calibration carries only the labels'
+    shares among the captions, and the tag store matches those shares on the photos (prior matching).
+    """
     if held is None or name is None:
         return
     result.heldout_map, scores = _evaluate(model, held, name)
     labels = held.labels.numpy()
-    result.thresholds = calibrate_thresholds(scores, labels).tolist()
     result.per_class_ap = (100.0 * average_precision(scores, labels)).tolist()
+    priors = _priors(data)
+    images = data.heldout_image
+    if images is not None and len(images):
+        image_scores = scores if name == "image" else _evaluate(model, images, "image")[1]
+        image_labels = images.labels.numpy()
+        result.thresholds = calibrate_thresholds(image_scores, image_labels).tolist()
+        result.calibration = fit_calibration(image_scores, image_labels, fitted_on="heldout_images", priors=priors)
+        log.info("calibrated on %d held-out images", len(images))
+    else:
+        result.thresholds = calibrate_thresholds(scores, labels).tolist()
+        result.calibration = Calibration(priors=tuple(priors.tolist()), fitted_on="none")
+        log.warning("no held-out images to calibrate on: tags will match the labels' shares among the captions")
+
+
+def _priors(data: FitData) -> np.ndarray:
+    """Each label's share among the training captions (or the training images when there are no captions)."""
+    parts = [b.labels.numpy() for b in (data.text, data.heldout_text) if b is not None and len(b)]
+    if not parts:
+        parts = [b.labels.numpy() for b in (data.image, data.heldout_image) if b is not None and len(b)]
+    return caption_priors(np.concatenate(parts)) if parts else np.zeros(0)
 
 
 def _step_loss(
@@ -222,6 +249,6 @@ def fit(
     result.heldout_branch = held_name
     if model.cfg.learned:  # zero-shot has nothing to train
         _train_epochs(model, data, cfg, branches, result, (held_name, held), checkpoint_dir, progress, cancel)
-    _score_heldout(model, held_name, held, result)
+    _score_heldout(model, held_name, held, data, result)
     result.seconds = time.monotonic() - t0
     return result

@@ -1,7 +1,9 @@
-"""A lazy list model of image paths: thumbnails are decoded off the GUI thread, only when a row is shown."""
+"""A lazy list model of image paths: rows arrive page by page as the view scrolls (canFetchMore / fetchMore),
+thumbnails are decoded off the GUI thread, only when a row is shown."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -19,6 +21,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPixmap
 
 THUMB = 128
+PAGE = 2000  # rows fetched at a time when the view scrolls near the end
+PageFetcher = Callable[[int, int], list[str]]  # (limit, offset) -> paths
 
 
 class _Done(QObject):
@@ -47,6 +51,9 @@ class ThumbnailModel(QAbstractListModel):
         super().__init__(parent)
         self.size = size
         self.paths: list[str] = []
+        self._row_of: dict[str, int] = {}
+        self.total = 0  # rows the source holds (all pages)
+        self._fetch: PageFetcher | None = None
         self.subtitles: dict[str, str] = {}
         self._icons: dict[str, QIcon] = {}
         self._requested: set[str] = set()
@@ -59,10 +66,38 @@ class ThumbnailModel(QAbstractListModel):
         self._placeholder = QIcon(placeholder)
 
     def set_paths(self, paths: list[str], subtitles: dict[str, str] | None = None) -> None:
+        """Show exactly these paths (no paging)."""
         self.beginResetModel()
         self.paths = list(paths)
+        self._row_of = {p: i for i, p in enumerate(self.paths)}
+        self.total, self._fetch = len(self.paths), None
         self.subtitles = subtitles or {}
         self.endResetModel()
+
+    def set_source(self, total: int, fetch: PageFetcher) -> None:
+        """Show `total` rows read page by page through `fetch(limit, offset)` as the view needs them."""
+        self.beginResetModel()
+        self.paths, self._row_of, self.subtitles = [], {}, {}
+        self.total, self._fetch = total, fetch
+        self.endResetModel()
+        if self.canFetchMore():
+            self.fetchMore()
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and self._fetch is not None and len(self.paths) < self.total
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008, N802
+        if not self.canFetchMore(parent) or self._fetch is None:
+            return
+        page = self._fetch(PAGE, len(self.paths))
+        if not page:  # the source shrank under us: stop asking
+            self.total = len(self.paths)
+            return
+        start = len(self.paths)
+        self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+        self.paths.extend(page)
+        self._row_of.update({p: start + i for i, p in enumerate(page)})
+        self.endInsertRows()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.paths)
@@ -98,8 +133,8 @@ class ThumbnailModel(QAbstractListModel):
             image = QImage(self.size, self.size, QImage.Format.Format_ARGB32)
             image.fill(QColor(200, 80, 80, 80))
         self._icons[path] = QIcon(QPixmap.fromImage(image))
-        if path in self.paths:
-            row = self.paths.index(path)
+        row = self._row_of.get(path)
+        if row is not None:
             self.dataChanged.emit(self.index(row), self.index(row), [Qt.ItemDataRole.DecorationRole])
 
     def wait(self, ms: int = 5000) -> bool:

@@ -1,5 +1,6 @@
-"""Browse panel: lazy thumbnails, label filters (all / any), thresholds with live counts, tag chips, "why"
-heatmaps, confirm / reject / undo with the keyboard, export (CSV, JSON, XMP with dry run)."""
+"""Browse panel: paged lazy thumbnails, label filters (all / any), the project's threshold policy (global offset,
+operating point, per-label editor with live counts), probability chips with uncertain marks, "why" heatmaps,
+confirm / reject / undo with the keyboard, export (CSV, JSON, XMP with dry run) of exactly what is shown."""
 
 from __future__ import annotations
 
@@ -29,16 +30,19 @@ from engine.progress import CancelToken, ProgressCallback
 from engine.project import Project
 from t2ipal_gui.models.thumbnails import ThumbnailModel
 from t2ipal_gui.panels.base import Panel
+from t2ipal_gui.panels.threshold_editor import ThresholdEditor
 from t2ipal_gui.workers import Job, call
 
 log = logging.getLogger(__name__)
 MARK = {"confirmed": "✓ ", "rejected": "✗ ", "manual": "+ ", "auto": ""}
+OPERATING_POINTS = (("best balance (max F1)", "max_f1", None), ("precise (precision ≥ 0.90)", "precision", 0.9))
 
 
-def _slider() -> QSlider:
+def _offset_slider() -> QSlider:
     slider = QSlider(Qt.Orientation.Horizontal)
-    slider.setRange(0, 100)
-    slider.setValue(50)
+    slider.setRange(-50, 50)  # the policy's global offset in probability, x100
+    slider.setValue(0)
+    slider.setToolTip("Move every label's threshold together: right = fewer, surer tags; left = more tags")
     return slider
 
 
@@ -67,6 +71,8 @@ class BrowsePanel(Panel):
             QShortcut(undo_key, content, self.undo)
         self._timer = QTimer(self, singleShot=True, interval=80)
         self._timer.timeout.connect(self.apply_filter)
+        self._offset_timer = QTimer(self, singleShot=True, interval=120)
+        self._offset_timer.timeout.connect(self._store_offset)
 
     def _build_filters(self) -> QWidget:
         """Left column: all / any, the labels with their live counts, the global and per-label thresholds."""
@@ -78,16 +84,17 @@ class BrowsePanel(Panel):
         self.label_list.setObjectName("labelFilter")
         self.label_list.itemChanged.connect(lambda _i: self._schedule())
         self.label_list.currentItemChanged.connect(lambda *_: self._show_label_threshold())
-        self.global_slider = _slider()
+        self.global_slider = _offset_slider()
         self.global_slider.setObjectName("globalThreshold")
-        self.global_value = QLabel("0.50")
+        self.global_value = QLabel("+0.00")
         self.global_slider.valueChanged.connect(self._global_changed)
-        self.label_slider = _slider()
-        self.label_slider.setObjectName("labelThreshold")
-        self.label_slider.setEnabled(False)
-        self.label_slider.valueChanged.connect(self._label_threshold_changed)
-        self.label_caption = QLabel("Per-label threshold: choose a label")
-        self.label_caption.setProperty("role", "subtitle")
+        self.operating = QComboBox()
+        self.operating.setObjectName("operatingPoint")
+        self.operating.addItems([text for text, _p, _t in OPERATING_POINTS])
+        self.operating.setToolTip("How each label's threshold is computed from the model's held-out images")
+        self.operating.activated.connect(self._operating_changed)
+        self.editor = ThresholdEditor()
+        self.editor.changed.connect(lambda _label: self._schedule())
         left = QWidget()
         col = QVBoxLayout(left)
         col.setContentsMargins(0, 0, 6, 0)
@@ -98,13 +105,16 @@ class BrowsePanel(Panel):
         mode_row.addStretch(1)
         col.addLayout(mode_row)
         col.addWidget(self.label_list, 1)
+        op_row = QHBoxLayout()
+        op_row.addWidget(QLabel("Thresholds"))
+        op_row.addWidget(self.operating, 1)
+        col.addLayout(op_row)
         thr_row = QHBoxLayout()
-        thr_row.addWidget(QLabel("Threshold"))
+        thr_row.addWidget(QLabel("Offset"))
         thr_row.addWidget(self.global_slider, 1)
         thr_row.addWidget(self.global_value)
         col.addLayout(thr_row)
-        col.addWidget(self.label_caption)
-        col.addWidget(self.label_slider)
+        col.addWidget(self.editor)
         return left
 
     def _build_grid(self) -> QWidget:
@@ -158,13 +168,13 @@ class BrowsePanel(Panel):
         col = QVBoxLayout(right)
         col.setContentsMargins(6, 0, 0, 0)
         col.addWidget(self.preview, 3)
-        col.addWidget(QLabel("Tags (score):"))
+        col.addWidget(QLabel("Tags (probability; ? = close to its threshold):"))
         col.addWidget(self.chips, 2)
         col.addLayout(decide_row)
         return right
 
     def _build_export_row(self) -> QHBoxLayout:
-        """Bottom: export the tags in force (at the global threshold) as CSV, JSON or XMP sidecars."""
+        """Bottom: export the tags in force (the thresholds shown here) as CSV, JSON or XMP sidecars."""
         self.dry_run = QCheckBox("XMP dry run")
         self.dry_run.setChecked(True)
         row = QHBoxLayout()
@@ -183,7 +193,7 @@ class BrowsePanel(Panel):
 
     def reset(self) -> None:
         """Another project: no labels, filters, decisions or heatmap of the previous one stay."""
-        self.filter = TagFilter(threshold=self.filter.threshold)
+        self.filter = TagFilter()
         self.decisions.clear()
         self.undo_button.setEnabled(False)
         self._heat_job = None
@@ -192,6 +202,7 @@ class BrowsePanel(Panel):
         self.label_list.clear()
         self.label_list.blockSignals(False)
         self.model.set_paths([])
+        self.editor.show_label(None, None)
         self.count_label.setText("")
         self._show_image()
 
@@ -203,6 +214,7 @@ class BrowsePanel(Panel):
         self.why_button.setEnabled(self.has_model)
         self.why_button.setToolTip("Show where in the photo the project's model sees the selected tag"
                                    if self.has_model else "The project has no exported model to explain with")
+        self._show_policy(project)
         checked = set(self.filter.labels)
         self.label_list.blockSignals(True)
         self.label_list.clear()
@@ -218,6 +230,16 @@ class BrowsePanel(Panel):
     def _schedule(self) -> None:
         self._timer.start()
 
+    def _show_policy(self, project: Project) -> None:
+        policy = api.policy(project)
+        self.global_slider.blockSignals(True)
+        self.global_slider.setValue(round(policy.global_offset * 100))
+        self.global_slider.blockSignals(False)
+        self.global_value.setText(f"{policy.global_offset:+.2f}")
+        for i, (_text, point, target) in enumerate(OPERATING_POINTS):
+            if point == policy.operating_point and (target is None or abs(target - policy.target_precision) < 1e-9):
+                self.operating.setCurrentIndex(i)
+
     def apply_filter(self) -> None:
         project = self.active_project
         self.filter.labels = [
@@ -227,52 +249,49 @@ class BrowsePanel(Panel):
         ]
         self.filter.mode = self.mode.currentText()
         counts = api.label_counts(project, self.filter)
-        paths = api.matching_images(project, self.filter)
+        thresholds = api.label_thresholds(project)
+        matching = api.matching_count(project, self.filter)
         total = api.tagged_count(project)
         self.label_list.blockSignals(True)
         for i in range(self.label_list.count()):
             item = self.label_list.item(i)
             label = item.data(Qt.ItemDataRole.UserRole)
-            own = f"  @{self.filter.per_label[label]:.2f}" if label in self.filter.per_label else ""
-            item.setText(f"{label}  ({counts.get(label, 0)}){own}")
+            info = thresholds.get(label)
+            at = f"  ≥{info.in_force:.2f}{'*' if info.own is not None else ''}" if info else ""
+            item.setText(f"{label}  ({counts.get(label, 0)}){at}")
         self.label_list.blockSignals(False)
-        self.model.set_paths(paths)
+        flt = TagFilter(list(self.filter.labels), self.filter.mode)
+        self.model.set_source(matching, lambda limit, offset: api.matching_images(project, flt, limit=limit,
+                                                                                  offset=offset))
         if total == 0:
             self.count_label.setText("No tagged photos yet — tag a folder in the Tagging panel.")
         else:
-            self.count_label.setText(f"{len(paths)} of {total} photos match")
-        if paths:
+            self.count_label.setText(f"{matching} of {total} photos")
+        if matching:
             self.grid.setCurrentIndex(self.model.index(0))
         else:
             self._show_image()
+        self._show_label_threshold()
 
     def _global_changed(self, value: int) -> None:
-        self.filter.threshold = value / 100
-        self.global_value.setText(f"{value / 100:.2f}")
-        self._schedule()
+        self.global_value.setText(f"{value / 100:+.2f}")
+        self._offset_timer.start()
+
+    def _store_offset(self) -> None:
+        api.set_global_offset(self.active_project, self.global_slider.value() / 100)
+        self.apply_filter()
+
+    def _operating_changed(self, index: int) -> None:
+        _text, point, target = OPERATING_POINTS[index]
+        api.set_operating_point(self.active_project, point, target)
+        self.apply_filter()
 
     def _current_label(self) -> str | None:
         item = self.label_list.currentItem()
         return str(item.data(Qt.ItemDataRole.UserRole)) if item else None
 
     def _show_label_threshold(self) -> None:
-        label = self._current_label()
-        self.label_slider.setEnabled(label is not None)
-        if label is None:
-            return
-        value = self.filter.per_label.get(label, self.filter.threshold)
-        self.label_caption.setText(f"Threshold for “{label}”: {value:.2f}")
-        self.label_slider.blockSignals(True)
-        self.label_slider.setValue(round(value * 100))
-        self.label_slider.blockSignals(False)
-
-    def _label_threshold_changed(self, value: int) -> None:
-        label = self._current_label()
-        if label is None:
-            return
-        self.filter.per_label[label] = value / 100
-        self.label_caption.setText(f"Threshold for “{label}”: {value / 100:.2f}")
-        self._schedule()
+        self.editor.show_label(self.active_project, self._current_label())
 
     # -- details ----------------------------------------------------------------------------------
     def current_path(self) -> str | None:
@@ -297,22 +316,27 @@ class BrowsePanel(Panel):
             painter.setOpacity(0.55)
             painter.drawImage(pixmap.rect(), overlay)
             painter.end()
-        tags = api.image_tags(self.active_project, path)
+        tags = api.image_tag_views(self.active_project, path)
         if pixmap.isNull():
             self.preview.setText("Cannot display this file")
         else:
             self.preview.setPixmap(pixmap.scaled(self.preview.size() * 0.98, Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation))
-        for label, score, source in tags:
-            limit = self.filter.per_label.get(label, self.filter.threshold)
-            shown = f"{score:.2f}" if score is not None else "—"
-            item = QListWidgetItem(f"{MARK[source]}{label}   {shown}")
-            item.setData(Qt.ItemDataRole.UserRole, label)
-            item.setData(Qt.ItemDataRole.UserRole + 1, source)
-            if source == "confirmed":
+        for tag in tags:
+            shown = f"{tag.probability:.2f}" if tag.probability is not None else "—"
+            item = QListWidgetItem(f"{MARK[tag.source]}{label_text(tag)}   {shown}")
+            item.setData(Qt.ItemDataRole.UserRole, tag.label)
+            item.setData(Qt.ItemDataRole.UserRole + 1, tag.source)
+            item.setData(Qt.ItemDataRole.UserRole + 2, tag.in_force)
+            if tag.threshold is not None:
+                item.setToolTip(f"probability {shown}, threshold {tag.threshold:.2f}"
+                                + (" — close to the threshold: worth a look" if tag.uncertain else ""))
+            if tag.source == "confirmed":
                 item.setForeground(QColor("#3a9d5d"))
-            elif source == "rejected" or (source == "auto" and score is not None and score < limit):
+            elif not tag.in_force:
                 item.setForeground(QColor("#9099a5"))
+            elif tag.uncertain:
+                item.setForeground(QColor("#d08a2c"))
             self.chips.addItem(item)
         for i in range(self.chips.count()):
             if self.chips.item(i).data(Qt.ItemDataRole.UserRole) == selected:
@@ -370,7 +394,6 @@ class BrowsePanel(Panel):
         if kind == "xmp":
             dry = self.dry_run.isChecked()
             job = self.ctx.runner.start(api.export_tags, "xmp", project, dry_run=dry,
-                                        min_score=self.filter.threshold,
                                         name="XMP dry run" if dry else "Writing XMP sidecars")
             job.finished.connect(lambda r: log.info("XMP: %d sidecars %s, %d errors", r.written,
                                                     "would change" if dry else "written", r.errors))
@@ -383,9 +406,14 @@ class BrowsePanel(Panel):
 
     def export_to(self, kind: str, out: str) -> Job:
         job = self.ctx.runner.start(call, api.export_tags, kind, self.active_project, out=out,
-                                    min_score=self.filter.threshold, name=f"Export {kind.upper()}")
+                                    name=f"Export {kind.upper()}")
         job.finished.connect(lambda n: log.info("exported %s rows to %s", n, out))
         return job
+
+
+def label_text(tag: api.TagView) -> str:
+    """A chip's label: uncertain automatic tags (close to their threshold) get a question mark."""
+    return f"{tag.label} ?" if tag.uncertain else tag.label
 
 
 def heatmap_for(project: Project, image_path: str, label: str, *, progress: ProgressCallback | None = None,

@@ -113,13 +113,15 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
     assert tagged.tagged == 3 and tagged.errors == 0
     assert "Tagged 3 images" in tagging.summary.text()
 
-    # 7. browse: threshold 0 so every scored tag counts, filter by one label, confirm its tag with C
+    # 7. browse: star's own threshold 0 (the editor) so every star score counts, filter by it, confirm with C
     browse = win.show_panel("browse")
     qtbot.waitUntil(lambda: browse.label_list.count() == len(LABELS), timeout=3000)
-    assert browse.count_label.text() == "3 of 3 photos match"
-    browse.global_slider.setValue(0)
+    assert browse.count_label.text() == "3 of 3 photos"
     star = next(browse.label_list.item(i) for i in range(browse.label_list.count())
                 if browse.label_list.item(i).data(Qt.ItemDataRole.UserRole) == "star")
+    browse.label_list.setCurrentItem(star)
+    browse.editor.slider.setValue(0)
+    qtbot.waitUntil(lambda: browse.editor.count.text() == "would tag 3 photos", timeout=3000)
     star.setCheckState(Qt.CheckState.Checked)
     qtbot.waitUntil(lambda: browse.filter.labels == ["star"] and browse.model.rowCount() > 0, timeout=3000)
     browse.grid.setCurrentIndex(browse.model.index(0))

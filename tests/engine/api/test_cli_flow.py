@@ -42,7 +42,7 @@ def test_init_captions_synth_train_export_tag_query(trained_project: Path, tmp_p
     assert status.trained and status.exported and status.record.labels == ("circle", "square", "star")
     assert status.record.onnx_path == project.onnx_path
     photos = project.synthetic_dir  # any folder of images will do
-    said = _run(capsys, "tag", str(photos), "--project", str(trained_project), "--all-scores", "--no-progress")
+    said = _run(capsys, "tag", str(photos), "--project", str(trained_project), "--no-progress")
     assert "10 tagged, 0 errors" in said
     listed = _run(capsys, "query", "--project", str(trained_project), "--format", "table").splitlines()
     assert {line.split("\t")[1] for line in listed if "\t" in line} == {"circle", "square", "star"}

@@ -90,7 +90,7 @@ def test_same_image_through_torch_and_onnx_tagger(exported, artifact_dir: Path, 
     module = art.tagger_module()
     with torch.no_grad():
         torch_scores = module(torch.from_numpy(preprocess_batch(paths, art.preprocess_spec)))[0].numpy()
-    tag_folders([tmp_path / "photos"], exported.path, tmp_path / "t.db", TagConfig(store_all_scores=True))
+    tag_folders([tmp_path / "photos"], exported.path, tmp_path / "t.db", TagConfig())
     with TagStore.open(tmp_path / "t.db") as store:
         for i, p in enumerate(paths):
             tags = store.tags_of(p)

@@ -94,7 +94,7 @@ def test_bad_file_corpus(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.M
         for path, colour in good.items():
             row = store.image(path)
             assert row is not None and row["status"] == "done", (path, row and row["error"])
-            tags = store.tags_of(path)
+            tags = store.labels_in_force(path)
             if colour == "*":
                 assert set(tags) == {"red", "green", "blue"}
             else:

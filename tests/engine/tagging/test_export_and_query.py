@@ -65,8 +65,12 @@ def test_query_filters(tagged) -> None:
     hits = query_tags(db, label="red")
     assert sorted(h.path for h in hits) == sorted(reds)
     assert all(h.score is not None and h.score > 0.5 for h in hits)
-    best = max(h.score for h in hits)
-    assert [h.path for h in query_tags(db, label="red", min_score=best)] == [hits[0].path]
+    assert hits[0].probability == max(h.probability for h in hits)
+    with TagStore.open(db) as store:  # a label's own threshold at the best photo's probability keeps only it
+        store.set_label_threshold("red", hits[0].probability)
+    assert [h.path for h in query_tags(db, label="red")] == [hits[0].path]
+    with TagStore.open(db) as store:
+        store.set_label_threshold("red", None)
     with TagStore.open(db) as store:
         store.set_decision(reds[0], "red", "rejected")
         store.set_decision(reds[0], "sunset", "manual")

@@ -68,6 +68,6 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, tiny_model: Path) 
         assert sum(r["tagged"] for r in store.runs()) == n
         assert len(store.runs()) >= kills + 1
         for path, colour in files.items():
-            assert set(store.tags_of(path)) == {colour}
+            assert store.labels_in_force(path) == {colour}
         (dups,) = store.db.execute("SELECT COUNT(*) - COUNT(DISTINCT path) FROM tag_images").fetchone()
         assert dups == 0

@@ -25,7 +25,7 @@ def test_tags_progress_and_incremental(tmp_path: Path, tiny_model: Path) -> None
     assert events[-1].done == 12 and events[-1].total == 12 and events[-1].rate
     with TagStore.open(db) as store:
         for path, colour in files.items():
-            assert set(store.tags_of(path)) == {colour}
+            assert store.labels_in_force(path) == {colour}
             row = store.image(path)
             assert row["width"] == 48 and row["height"] == 40 and row["checksum"]
         red = next(p for p, c in files.items() if c == "red")
@@ -47,7 +47,7 @@ def test_tags_progress_and_incremental(tmp_path: Path, tiny_model: Path) -> None
         assert tags["red"][1] == "rejected" and tags["sunset"][1] == "manual" and tags["green"][1] == "auto"
         assert store.tags_of(blue)["blue"][1] == "confirmed"
         assert store.image(gone)["status"] == "missing"
-        assert set(store.tags_of(str(new))) == {"blue"}
+        assert store.labels_in_force(str(new)) == {"blue"}
         assert store.counts() == {"done": 12, "error": 0, "missing": 1}
 
     # a new model (same labels) re-tags everything; human decisions still kept

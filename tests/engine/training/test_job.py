@@ -95,3 +95,26 @@ def test_damaged_or_foreign_model_folders_are_refused(tiny_backbone_cfg, tiny_ba
     (out / "labels.json").unlink()
     with pytest.raises(ArtifactError, match="labels.json is missing"):
         ModelArtifact.from_pretrained(out)
+
+
+def test_text_only_variants_are_calibrated_on_heldout_images_not_captions(tiny_backbone_cfg, tiny_backbone,
+                                                                           tmp_path):
+    from engine.evaluation.calibration import Calibration, sigmoid
+
+    ds = _write_set(tmp_path)
+    out = tmp_path / "models" / "zs"
+    result = train_model(ds, out, backbone_cfg=tiny_backbone_cfg, model_cfg=ModelConfig(variant="zeroshot"),
+                         train_cfg=TrainConfig(epochs=1, batch_size=8, heldout_fraction=0.25),
+                         cache_dir=tmp_path / "cache", device="cpu", backbone=tiny_backbone)
+    assert result.heldout_branch == "text"  # selection may use captions ...
+    cal = Calibration.from_dict(json.loads((out / "config.json").read_text())["calibration"], 3)
+    assert cal is not None and cal.fitted and cal.fitted_on == "heldout_images"  # ... calibration never does
+    _, heldout = ds.split(0.25, TrainConfig().seed)
+    assert cal.n_images == len(heldout.image_paths) > 0 and len(cal.priors) == 3 and all(a > 0 for a in cal.a)
+    art = ModelArtifact.from_pretrained(out)
+    x = torch.from_numpy(preprocess_batch(heldout.image_paths, art.preprocess_spec))
+    scores = art.tagger_module(backbone=tiny_backbone)(x)[0].detach().numpy()
+    raw_thr = np.asarray(art.thresholds)  # the raw max-F1 thresholds sit on the images' score scale
+    assert np.all(raw_thr >= scores.min(axis=0) - 1e-6) and np.all(raw_thr <= np.nextafter(scores.max(axis=0), 9))
+    probs = sigmoid(scores * np.asarray(cal.a) + np.asarray(cal.b))
+    assert probs.shape == scores.shape and np.all((probs > 0) & (probs < 1))
