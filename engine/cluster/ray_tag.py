@@ -64,9 +64,8 @@ def entries_to_tag(sources: Sources, cfg: TagConfig, store: TagStore, model_id: 
             return todo
 
 
-def results_of(batch: dict[str, np.ndarray], labels: Sequence[str], thresholds: np.ndarray,
-               store_all: bool) -> list[ImageResult]:
-    """Rows streamed back from the actors -> the TagStore's results (same tag rule as the local tagger)."""
+def results_of(batch: dict[str, np.ndarray], labels: Sequence[str]) -> list[ImageResult]:
+    """Rows streamed back from the actors -> the TagStore's results (every label's raw score, as the local tagger)."""
     out = []
     for i, raw in enumerate(batch["path"]):
         path, size, mtime = os.fsdecode(raw), int(batch["size"][i]), int(batch["mtime_ns"][i])
@@ -75,8 +74,7 @@ def results_of(batch: dict[str, np.ndarray], labels: Sequence[str], thresholds: 
             out.append(ImageResult(path, size, mtime, error=error))
             continue
         s = np.asarray(batch["scores"][i], np.float32)
-        keep = np.ones_like(s, bool) if store_all else s >= thresholds
-        tags = {labels[int(c)]: float(s[c]) for c in np.flatnonzero(keep)}
+        tags = {label: float(value) for label, value in zip(labels, s, strict=True)}
         out.append(ImageResult(path, size, mtime, str(batch["checksum"][i]), int(batch["width"][i]),
                                int(batch["height"][i]), tags=tags))
     return out
@@ -108,10 +106,10 @@ def _write_all(ray: Any, todo: list[ScanEntry], model: Path, meta: Any, cfg: Tag
                store: TagStore, ids: tuple[int, int], reporter: ProgressReporter, result: TagRunResult,
                cancel: CancelToken | None, scorer: type) -> None:
     model_id, run_id = ids
-    labels, thresholds = list(meta.labels), np.asarray(meta.thresholds, np.float32)
+    labels = list(meta.labels)
     providers: set[str] = set()
     for batch in scored_batches(ray, todo, model, cfg, ray_cfg, scorer):
-        rows = results_of(batch, labels, thresholds, cfg.store_all_scores)
+        rows = results_of(batch, labels)
         store.write_batch(rows, run_id=run_id, model_id=model_id)
         result.tagged += sum(1 for r in rows if r.error is None)
         result.errors += sum(1 for r in rows if r.error is not None)

@@ -60,15 +60,15 @@ def photos_with_a_bad_file(root: Path, n: int) -> Path:
 def test_ray_tags_a_folder_exactly_like_the_local_tagger(ray_address: str, tmp_path: Path, capsys) -> None:
     photos = photos_with_a_bad_file(tmp_path / "photos", 18)
     model = make_tiny_onnx(tmp_path / "m.onnx")
-    local = tag_folders([photos], model, tmp_path / "local.db", CFG.replace(store_all_scores=True))
-    code = main(["tag", str(photos), "--model", str(model), "--db", str(tmp_path / "ray.db"), "--all-scores",
+    local = tag_folders([photos], model, tmp_path / "local.db", CFG)
+    code = main(["tag", str(photos), "--model", str(model), "--db", str(tmp_path / "ray.db"),
                  "--ray", "--ray-actors", "2", "--ray-batch-size", "4", "--no-progress"])
     assert code == 0, capsys.readouterr().err
     assert "18 tagged, 1 errors" in capsys.readouterr().err
     expected = snapshot(tmp_path / "local.db")
     assert local.tagged == 18 and len(expected["tags"]) == 18 * 3  # every score of every label, as floats
     assert snapshot(tmp_path / "ray.db") == expected
-    again = tag_on_ray([photos], model, tmp_path / "ray.db", CFG.replace(store_all_scores=True), RayConfig(actors=1))
+    again = tag_on_ray([photos], model, tmp_path / "ray.db", CFG, RayConfig(actors=1))
     assert (again.tagged, again.errors, again.skipped) == (0, 0, 19)  # same skip rules as the local tagger
 
 
