@@ -57,8 +57,13 @@ class LabelRule:
 
     @property
     def cutoff(self) -> float:
-        """Automatic tags with a raw score at or above this are in force (same as probability >= threshold)."""
-        return self.score_at(self.threshold)
+        """Automatic tags with a raw score at or above this are in force (same as probability >= threshold).
+
+        Lowered by a few ulps: a threshold set at a photo's own probability keeps that photo, whatever the
+        rounding of the probability -> score round trip.
+        """
+        score = self.score_at(self.threshold)
+        return score - 1e-9 * max(1.0, abs(score))
 
     def uncertain(self, probability: float) -> bool:
         return abs(probability - self.threshold) < UNCERTAIN_BAND

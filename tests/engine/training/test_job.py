@@ -103,7 +103,7 @@ def test_text_only_variants_are_calibrated_on_heldout_images_not_captions(tiny_b
 
     ds = _write_set(tmp_path)
     out = tmp_path / "models" / "zs"
-    result = train_model(ds, out, backbone_cfg=tiny_backbone_cfg, model_cfg=ModelConfig(variant="zeroshot"),
+    result = train_model(ds, out, backbone_cfg=tiny_backbone_cfg, model_cfg=ModelConfig(variant="taidpt_csc", n_ctx=2),
                          train_cfg=TrainConfig(epochs=1, batch_size=8, heldout_fraction=0.25),
                          cache_dir=tmp_path / "cache", device="cpu", backbone=tiny_backbone)
     assert result.heldout_branch == "text"  # selection may use captions ...
