@@ -18,6 +18,7 @@ from engine.errors import Cancelled, InputError
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
 from engine.tagging.decode import DEFAULT_MAX_PIXELS, Decoded, DecodeError, decode_file
 from engine.tagging.onnx_session import PROVIDER_CHOICES, TaggerSession
+from engine.tagging.run_lock import tagging_lock
 from engine.tagging.scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, ScanEntry, count_candidates, scan_folders
 from engine.tagging.store import ImageResult, TagStore
 
@@ -222,7 +223,7 @@ def tag_folders(
     roots = _existing_roots(folders)
     session = TaggerSession(model_path, provider=cfg.provider, threads=cfg.threads)
     started = time.perf_counter()
-    with TagStore.open(db_path) as store:
+    with tagging_lock(db_path, roots), TagStore.open(db_path) as store:
         model_id = store.register_model(session.metadata, Path(model_path).resolve())
         run_id = store.start_run(model_id, roots, session.providers)
         result = TagRunResult(run_id, session.providers)
