@@ -217,12 +217,13 @@ def export_folder(
     device: str = "cpu",
     opset: int = 17,
     tolerance: float | None = None,
+    trust_unverified: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """Export any trained model folder to an ONNX file (no project)."""
+    """Export any trained model folder to an ONNX file (no project); writes `out.sha256` beside it."""
     from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
 
     return export_onnx(model_dir, out, device=device, opset=opset,
                        tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
-                       progress=progress, cancel=cancel)
+                       trust_unverified=trust_unverified, progress=progress, cancel=cancel)

@@ -175,6 +175,12 @@ class TagStore:
 
     def register_model(self, meta: ModelMetadata, path: str | Path | None = None) -> int:
         self.check_labels(meta.labels, model=str(path or "the model"))
+        known = self.db.execute(f"SELECT labels_json FROM {MODELS} WHERE checksum = ?", [meta.model_checksum]).fetchone()
+        if known is not None and json.loads(known[0]) != list(meta.labels):
+            raise InputError(
+                f"{path or 'the model'} has the weights of a model this database knows but its labels in another "
+                "order, so its scores would land on the wrong labels; export the model again"
+            )
         with transaction(self.db):
             self.db.execute(
                 f"INSERT INTO {META}(key, value) VALUES ('label_set', ?) ON CONFLICT(key) DO NOTHING",
