@@ -158,7 +158,7 @@ def exported_model(project: Project) -> Path:
 def _session(path: str, checksum: str) -> Any:
     from engine.tagging.onnx_session import TaggerSession
 
-    return TaggerSession(path, provider="cpu")
+    return TaggerSession(path, provider="cpu", sha256=checksum or None)
 
 
 def explain(project: Project, image: str | Path, label: str) -> Any:

@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--all-scores", action="store_true", help="store every label's score, not only tags")
     p.add_argument("--retry-errors", action="store_true", help="retry unchanged files that failed before")
     p.add_argument("--keep-missing", action="store_true", help="do not mark vanished files as missing")
+    p.add_argument("--max-megapixels", type=int, default=None,
+                   help="refuse images with more pixels than this, read from the header (default 200)")
+    p.add_argument("--max-file-mb", type=int, default=None, help="refuse files larger than this (default 1024)")
     p.add_argument("--trust-unverified", action="store_true",
                    help="run a model that has no recorded checksum (no MODEL.onnx.sha256 from `t2ipal export`)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -63,6 +66,8 @@ def handler(args: argparse.Namespace) -> int:
         retry_errors=True if args.retry_errors else None,
         mark_missing=False if args.keep_missing else None,
         trust_unverified=True if args.trust_unverified else None,
+        max_megapixels=args.max_megapixels,
+        max_file_mb=args.max_file_mb,
     )
     with cli_job(disable_bar=args.no_progress) as (progress, cancel):
         if args.project is not None:

@@ -27,6 +27,7 @@ def _ort():
         raise DependencyMissing(
             "onnxruntime is not installed; install the [cpu] extra (or [gpu], never both)"
         ) from exc
+    onnxruntime.disable_telemetry_events()  # besides ORT_DISABLE_TELEMETRY (engine/__init__.py)
     return onnxruntime
 
 

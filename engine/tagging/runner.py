@@ -17,7 +17,7 @@ from engine.config import ConfigBase, require_choice, require_int
 from engine.errors import ArtifactError, Cancelled, InputError
 from engine.export.checksum import checksum_path, read_checksum
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
-from engine.tagging.decode import DEFAULT_MAX_PIXELS, Decoded, DecodeError, decode_file
+from engine.tagging.decode import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_MEGAPIXELS, Decoded, DecodeError, decode_file
 from engine.tagging.onnx_session import PROVIDER_CHOICES, TaggerSession
 from engine.tagging.run_lock import tagging_lock
 from engine.tagging.scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, ScanEntry, count_candidates, scan_folders
@@ -40,7 +40,8 @@ class TagConfig(ConfigBase):
     provider: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # onnxruntime intra-op threads; 0 = its default
     draft: bool = True  # let the JPEG decoder downscale large photos while decoding
-    max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused (decompression bombs)
+    max_megapixels: int = DEFAULT_MAX_MEGAPIXELS  # larger images (by their header) are refused before decoding
+    max_file_mb: int = DEFAULT_MAX_FILE_MB  # larger files are refused before they are read
     store_all_scores: bool = False  # False: only labels at or above their threshold become tags
     retry_errors: bool = False  # re-read unchanged files that failed before
     mark_missing: bool = True  # images under the folders that no longer exist get status 'missing'
@@ -50,8 +51,13 @@ class TagConfig(ConfigBase):
         require_int("batch_size", self.batch_size, minimum=1)
         require_int("workers", self.workers, minimum=0)
         require_int("threads", self.threads, minimum=0)
-        require_int("max_pixels", self.max_pixels, minimum=1)
+        require_int("max_megapixels", self.max_megapixels, minimum=1)
+        require_int("max_file_mb", self.max_file_mb, minimum=1)
         require_choice("provider", self.provider, PROVIDER_CHOICES)
+
+    @property
+    def max_pixels(self) -> int:
+        return self.max_megapixels * 1_000_000
 
     @property
     def decode_workers(self) -> int:
@@ -81,7 +87,8 @@ def _decode(entry: ScanEntry, cfg: TagConfig, spec) -> Decoded | str:
     if entry.error:
         return entry.error
     try:
-        return decode_file(entry.path, spec, draft=cfg.draft, max_pixels=cfg.max_pixels)
+        return decode_file(entry.path, spec, draft=cfg.draft, max_pixels=cfg.max_pixels,
+                           max_file_bytes=cfg.max_file_mb * 2**20)
     except DecodeError as exc:
         return str(exc)
     except Exception as exc:  # one odd file must never stop the run
