@@ -31,8 +31,10 @@ from engine.api.projects import (
 )
 from engine.api.review import (
     Decision,
+    FailedImage,
     decide,
     export_tags,
+    failed_images,
     image_tags,
     label_counts,
     matching_images,
@@ -47,6 +49,8 @@ from engine.tagging.filters import TagFilter
 
 __all__ = [
     "Decision",
+    "FailedImage",
+    "failed_images",
     "ModelStatus",
     "TagFilter",
     "add_captions",

@@ -79,4 +79,24 @@ def handler(args: argparse.Namespace) -> int:
         f"{result.missing} missing; {result.images_per_s:.1f} images/s on {','.join(result.providers)}",
         file=sys.stderr,
     )
+    if result.errors:
+        _list_failed(args, result.run_id, result.errors)
     return 0
+
+
+_SHOWN_FAILED = 20
+
+
+def _list_failed(args: argparse.Namespace, run_id: int, count: int) -> None:
+    """The first files that failed in this run, then how to list them all."""
+    from engine import api
+    from engine.cli.query_cmd import show_path
+
+    project = api.open_project(args.project) if args.project else None
+    failed = api.failed_images(project, db=args.db, run_id=run_id, limit=_SHOWN_FAILED)
+    print(f"{count} file(s) could not be tagged:", file=sys.stderr)
+    for item in failed:
+        print(f"  {show_path(item.path)}: {show_path(item.error)}", file=sys.stderr)
+    where = f"--project {args.project}" if args.project else args.db
+    rest = f"and {count - len(failed)} more; " if count > len(failed) else ""
+    print(f"  {rest}list them all with: t2ipal query {where} --errors", file=sys.stderr)

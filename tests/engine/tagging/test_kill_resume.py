@@ -1,4 +1,4 @@
-"""Tagging subprocesses (one, or two at once on one database) killed with SIGKILL at random points, then resumed: each image tagged exactly once."""
+"""Taggers (one, or two at once on one database) killed at random points, then resumed: each image tagged once."""
 
 from __future__ import annotations
 
