@@ -137,7 +137,11 @@ class ModelArtifact:
             )
         if config.get("weights_sha256") and sha256_file(folder / WEIGHTS_FILE) != config["weights_sha256"]:
             raise ArtifactError(f"{folder}/{WEIGHTS_FILE} does not match its checksum; the file is damaged")
-        tensors = load_file(str(folder / WEIGHTS_FILE))  # safetensors: never unpickles
+        try:
+            tensors = load_file(str(folder / WEIGHTS_FILE))  # safetensors: never unpickles
+        except Exception as exc:  # SafetensorError: a damaged header or body
+            raise ArtifactError(f"{folder}/{WEIGHTS_FILE} is not a valid safetensors file ({exc}); "
+                                "the file is damaged") from exc
         missing = [k for k in CONSTANT_KEYS if k not in tensors]
         if missing:
             raise ArtifactError(f"{folder}/{WEIGHTS_FILE} lacks {', '.join(missing)}")
