@@ -7,6 +7,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -222,6 +223,26 @@ def read_keywords(data: bytes) -> tuple[list[str], list[str]]:
     return _as_list(xmp.get(SUBJECT)), _as_list(xmp.get(HIERARCHICAL))
 
 
+_BAG_PROPERTIES = {SUBJECT: b"dc:subject", HIERARCHICAL: b"lr:hierarchicalSubject"}
+_ARRAY = re.compile(rb"<(dc:subject|lr:hierarchicalSubject)>(\s*)<rdf:(Seq|Bag|Alt)>(.*?)</rdf:\3>(\s*)</\1>", re.S)
+
+
+def as_bags(packet: bytes) -> bytes:
+    """The packet with dc:subject and lr:hierarchicalSubject as rdf:Bag, as the XMP spec defines them.
+
+    pyexiv2 writes every list as rdf:Seq; exiv2 serialises arrays in element form, and an item's text is
+    XML-escaped, so the container element is unambiguous. The caller reads the result back to check it.
+    """
+    return _ARRAY.sub(lambda m: b"<%s>%s<rdf:Bag>%s</rdf:Bag>%s</%s>" % (
+        m.group(1), m.group(2), m.group(4), m.group(5), m.group(1)), packet)
+
+
+def xmp_array_types(packet: bytes) -> dict[str, str]:
+    """Array type (XmpBag, XmpSeq, XmpAlt) of dc:subject and lr:hierarchicalSubject in a serialised packet."""
+    found = {m.group(1): m.group(3).decode() for m in _ARRAY.finditer(packet)}
+    return {key: f"Xmp{found[tag]}" for key, tag in _BAG_PROPERTIES.items() if tag in found}
+
+
 def _merge(existing: list[str], wanted: list[str]) -> list[str]:
     have = {k.casefold() for k in existing}
     out = []
@@ -230,6 +251,14 @@ def _merge(existing: list[str], wanted: list[str]) -> list[str]:
             have.add(k.casefold())
             out.append(k)
     return out
+
+
+def _checked_bags(packet: bytes) -> bytes:
+    """`as_bags`, read back with exiv2: the keywords must be exactly those of the packet exiv2 wrote."""
+    bags = as_bags(packet)
+    if read_keywords(bags) != read_keywords(packet):
+        raise ValueError("the sidecar's keywords changed when written as rdf:Bag; nothing was written")
+    return bags
 
 
 def write_xmp_sidecars(
@@ -282,6 +311,7 @@ def write_xmp_sidecars(
                             new = handle.get_bytes()
                         finally:
                             handle.close()
+                        new = _checked_bags(new)
                         atomic_write_bytes(sidecar, new)
                 except (OSError, RuntimeError, ValueError) as exc:
                     change.error = f"{type(exc).__name__}: {exc}"

@@ -132,3 +132,50 @@ def test_new_sidecar_gets_the_usual_mode_and_no_temp_files_stay(tmp_path: Path, 
 def _dead_pid() -> int:
     proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     return int(proc.stdout)
+
+
+def _array_types(sidecar: Path) -> dict[str, str]:
+    from engine.tagging.export_tags import xmp_array_types
+
+    return xmp_array_types(sidecar.read_bytes())
+
+
+def test_xmp_keywords_are_written_as_bags(tmp_path: Path, tiny_model: Path) -> None:
+    files = make_folder(tmp_path / "photos", 3)
+    db = tmp_path / "t.db"
+    tag_folders([tmp_path / "photos"], tiny_model, db)
+    first = next(iter(files))
+    existing = Path(first + ".xmp")  # an older sidecar of ours, with Seq arrays, gets converted on merge
+    existing.write_bytes(export_tags._EMPTY_XMP.replace(
+        b'<rdf:Description rdf:about=""/>',
+        b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Seq>'
+        b"<rdf:li>holiday</rdf:li></rdf:Seq></dc:subject></rdf:Description>"))
+    export_tags.write_xmp_sidecars(db)
+    for path in files:
+        sidecar = Path(path + ".xmp")
+        assert _array_types(sidecar) == {"Xmp.dc.subject": "XmpBag", "Xmp.lr.hierarchicalSubject": "XmpBag"}
+        assert b"rdf:Seq" not in sidecar.read_bytes()
+        subject, hier = export_tags.read_keywords(sidecar.read_bytes())
+        assert files[path] in subject and f"colour|{files[path]}" in hier
+    assert export_tags.read_keywords(existing.read_bytes())[0] == ["holiday", files[first]]
+
+
+def test_exiftool_reads_the_bags(tmp_path: Path, tiny_model: Path) -> None:
+    import json
+    import shutil
+
+    exiftool = shutil.which("exiftool")
+    if exiftool is None:
+        pytest.skip("exiftool is not installed")
+    files = make_folder(tmp_path / "photos", 1)
+    db = tmp_path / "t.db"
+    tag_folders([tmp_path / "photos"], tiny_model, db)
+    export_tags.write_xmp_sidecars(db)
+    sidecar = next(iter(files)) + ".xmp"
+    out = subprocess.run([exiftool, "-j", "-struct", "-XMP-dc:Subject", "-XMP-lr:HierarchicalSubject", sidecar],
+                         capture_output=True, text=True, check=True)
+    (info,) = json.loads(out.stdout)
+    colour = next(iter(files.values()))
+    assert info["Subject"] in (colour, [colour]) and info["HierarchicalSubject"] in (f"colour|{colour}",
+                                                                                   [f"colour|{colour}"])
+    assert "<rdf:Bag>" in Path(sidecar).read_text()
