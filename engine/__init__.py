@@ -9,6 +9,9 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Never wait on a hub we cannot reach; real downloads are explicit (see README, "Weights").
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# onnxruntime >= 1.29 sends usage events from Linux too unless this is set (read when its library loads).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 __version__ = "0.1.0"
 

@@ -115,7 +115,8 @@ class ModelArtifact:
     tensors: dict[str, torch.Tensor]
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path) -> ModelArtifact:
+    def from_pretrained(cls, folder: str | Path, *, trust_unverified: bool = False) -> ModelArtifact:
+        """Load a model folder; one whose config.json records no weights checksum needs `trust_unverified`."""
         from safetensors.torch import load_file
 
         folder = Path(folder)
@@ -132,9 +133,18 @@ class ModelArtifact:
             raise ArtifactError(f"{folder}/config.json is not a {FORMAT} config")
         if int(config.get("format_version", 0)) > FORMAT_VERSION:
             raise ArtifactError(f"{folder} was written by a newer T2I-PAL Tagger; update the app")
+        if not config.get("weights_sha256") and not trust_unverified:
+            raise ArtifactError(
+                f"{folder}/config.json records no weights_sha256, so {WEIGHTS_FILE} cannot be verified; "
+                "use a model folder saved by T2I-PAL Tagger, or pass --trust-unverified if you trust it"
+            )
         if config.get("weights_sha256") and sha256_file(folder / WEIGHTS_FILE) != config["weights_sha256"]:
             raise ArtifactError(f"{folder}/{WEIGHTS_FILE} does not match its checksum; the file is damaged")
-        tensors = load_file(str(folder / WEIGHTS_FILE))  # safetensors: never unpickles
+        try:
+            tensors = load_file(str(folder / WEIGHTS_FILE))  # safetensors: never unpickles
+        except Exception as exc:  # SafetensorError: a damaged header or body
+            raise ArtifactError(f"{folder}/{WEIGHTS_FILE} is not a valid safetensors file ({exc}); "
+                                "the file is damaged") from exc
         missing = [k for k in CONSTANT_KEYS if k not in tensors]
         if missing:
             raise ArtifactError(f"{folder}/{WEIGHTS_FILE} lacks {', '.join(missing)}")

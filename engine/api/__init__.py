@@ -32,11 +32,13 @@ from engine.api.projects import (
 )
 from engine.api.review import (
     Decision,
+    FailedImage,
     LabelThreshold,
     TagView,
     count_at,
     decide,
     export_tags,
+    failed_images,
     image_tag_views,
     image_tags,
     label_counts,
@@ -75,7 +77,9 @@ __all__ = [
     "image_tag_views",
     "count_at",
     "Decision",
+    "FailedImage",
     "LabelThreshold",
+    "failed_images",
     "ModelStatus",
     "TagView",
     "TagFilter",

@@ -158,7 +158,7 @@ def exported_model(project: Project) -> Path:
 def _session(path: str, checksum: str) -> Any:
     from engine.tagging.onnx_session import TaggerSession
 
-    return TaggerSession(path, provider="cpu")
+    return TaggerSession(path, provider="cpu", sha256=checksum or None)
 
 
 def explain(project: Project, image: str | Path, label: str) -> Any:
@@ -217,15 +217,16 @@ def export_folder(
     device: str = "cpu",
     opset: int = 17,
     tolerance: float | None = None,
+    trust_unverified: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """Export any trained model folder to an ONNX file (no project)."""
+    """Export any trained model folder to an ONNX file (no project); writes `out.sha256` beside it."""
     from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
 
     return export_onnx(model_dir, out, device=device, opset=opset,
                        tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
-                       progress=progress, cancel=cancel)
+                       trust_unverified=trust_unverified, progress=progress, cancel=cancel)
 
 
 INSTANT_THRESHOLD = 0.5  # without labelled images: a label is tagged when its score (a probability) passes 0.5

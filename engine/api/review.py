@@ -94,6 +94,28 @@ def query(
     return query_tags(_db_path(project, db), label=label, sources=sources, limit=limit)
 
 
+@dataclass(frozen=True)
+class FailedImage:
+    """A file whose last read failed, and why (stored in its error row)."""
+
+    path: str
+    error: str
+
+
+def failed_images(
+    project: Project | None = None,
+    *,
+    db: str | Path | None = None,
+    run_id: int | None = None,
+    limit: int | None = None,
+) -> list[FailedImage]:
+    """Files that could not be tagged (only those of run `run_id` when given), in path order."""
+    from engine.tagging.store import TagStore
+
+    with TagStore.open(_db_path(project, db)) as store:
+        return [FailedImage(path, error) for path, error in store.failed(run_id=run_id, limit=limit)]
+
+
 def _db_path(project: Project | None, db: str | Path | None) -> Path:
     if (project is None) == (db is None):
         raise InputError("give a project (--project DIR) or a tag database (DB), not both")

@@ -41,7 +41,9 @@ def tag(
         raise InputError("add at least one folder to tag")
     model = exported_model(project)
     check_labels_before_tagging(project)
-    return tag_folders(list(folders), model, project.db_path, config, progress=progress, cancel=cancel)
+    checksum = model_status(project).record.onnx_sha256
+    return tag_folders(list(folders), model, project.db_path, config, onnx_sha256=checksum,
+                       progress=progress, cancel=cancel)
 
 
 def tag_with_model(
@@ -53,7 +55,11 @@ def tag_with_model(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """Tag `folders` with any exported ONNX model into any tag database (no project needed)."""
+    """Tag `folders` with any exported ONNX model into any tag database (no project needed).
+
+    The model must match the checksum its export wrote beside it (`model.onnx.sha256`) unless
+    `config.trust_unverified` is set.
+    """
     from engine.tagging.runner import tag_folders
 
     return tag_folders(list(folders), model, db, config, progress=progress, cancel=cancel)

@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="device to trace on (default cpu)")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--tolerance", type=float, default=None, help="max |torch - onnxruntime| allowed (default 1e-4)")
+    p.add_argument("--trust-unverified", action="store_true",
+                   help="export a model folder whose config.json records no weights checksum")
     p.set_defaults(func=handler)
 
 
@@ -39,7 +41,7 @@ def handler(args: argparse.Namespace) -> int:
         if not args.output:
             raise InputError("say where to write the model: MODEL_DIR -o model.onnx")
         result = api.export_folder(args.model_dir, args.output, device=args.device, opset=args.opset,
-                                   tolerance=args.tolerance)
+                                   tolerance=args.tolerance, trust_unverified=args.trust_unverified)
     meta = result.metadata
     delta = max(result.max_abs_diff_scores, result.max_abs_diff_heatmaps)
     print(

@@ -37,7 +37,7 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"invalid: {exc}", file=sys.stderr)
             status = 1
             continue
-        groups = len({ls.path(n).split("|")[0] for n in ls.names if ls.parents[n]})
+        groups = ls.group_count()
         print(f"ok: {spec}: label set {ls.name!r}, {len(ls)} labels, "
               f"{sum(len(lb.synonyms) for lb in ls.labels)} synonyms, {groups} top-level groups")
     return status

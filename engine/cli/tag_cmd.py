@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-draft", action="store_true", help="decode JPEGs at full size (slower, bit-exact)")
     p.add_argument("--retry-errors", action="store_true", help="retry unchanged files that failed before")
     p.add_argument("--keep-missing", action="store_true", help="do not mark vanished files as missing")
+    p.add_argument("--max-megapixels", type=int, default=None,
+                   help="refuse images with more pixels than this, read from the header (default 200)")
+    p.add_argument("--max-file-mb", type=int, default=None, help="refuse files larger than this (default 1024)")
+    p.add_argument("--trust-unverified", action="store_true",
+                   help="run a model that has no recorded checksum (no MODEL.onnx.sha256 from `t2ipal export`)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_ray_args(p, what="DIR may then also be a URI (s3://bucket/photos, file:///nas/photos)")
     p.set_defaults(func=handler)
@@ -60,6 +65,9 @@ def handler(args: argparse.Namespace) -> int:
         draft=False if args.no_draft else None,
         retry_errors=True if args.retry_errors else None,
         mark_missing=False if args.keep_missing else None,
+        trust_unverified=True if args.trust_unverified else None,
+        max_megapixels=args.max_megapixels,
+        max_file_mb=args.max_file_mb,
     )
     with cli_job(disable_bar=args.no_progress) as (progress, cancel):
         if args.ray is not None:
@@ -75,4 +83,24 @@ def handler(args: argparse.Namespace) -> int:
         f"{result.missing} missing; {result.images_per_s:.1f} images/s on {','.join(result.providers)}",
         file=sys.stderr,
     )
+    if result.errors:
+        _list_failed(args, result.run_id, result.errors)
     return 0
+
+
+_SHOWN_FAILED = 20
+
+
+def _list_failed(args: argparse.Namespace, run_id: int, count: int) -> None:
+    """The first files that failed in this run, then how to list them all."""
+    from engine import api
+    from engine.cli.query_cmd import show_path
+
+    project = api.open_project(args.project) if args.project else None
+    failed = api.failed_images(project, db=args.db, run_id=run_id, limit=_SHOWN_FAILED)
+    print(f"{count} file(s) could not be tagged:", file=sys.stderr)
+    for item in failed:
+        print(f"  {show_path(item.path)}: {show_path(item.error)}", file=sys.stderr)
+    where = f"--project {args.project}" if args.project else args.db
+    rest = f"and {count - len(failed)} more; " if count > len(failed) else ""
+    print(f"  {rest}list them all with: t2ipal query {where} --errors", file=sys.stderr)

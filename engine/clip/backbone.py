@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import hub, torch_ready
-from engine.errors import ConfigError, ModelNotFound
+from engine.errors import ArtifactError, ConfigError, ModelNotFound
 from engine.hashing import content_digest, sha1_hex
 from engine.imaging import OPENAI_MEAN, OPENAI_STD, PreprocessSpec
 
@@ -55,6 +55,26 @@ def _fetch_hint(model_name: str, pretrained: str | None) -> str:
     )
 
 
+def check_safetensors_file(path: str | Path) -> None:
+    """Refuse a local checkpoint that is not a readable safetensors file (pickles are never loaded: they run code)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            fh.keys()
+        return
+    except Exception as exc:  # safetensors raises its own error type (and OSError)
+        reason = str(exc)
+    with open(path, "rb") as raw:
+        head = raw.read(4)
+    if head.startswith(b"PK") or head[:1] == b"\x80":
+        raise ArtifactError(
+            f"{path} is a PyTorch pickle checkpoint (.pt/.bin); T2I-PAL Tagger loads only safetensors files, "
+            "because loading a pickle can run code hidden in it. Download the model's .safetensors file instead"
+        )
+    raise ArtifactError(f"{path} is not a valid safetensors file ({reason}); download it again")
+
+
 def _create_open_clip(cfg: BackboneConfig, device: str, precision: str) -> Any:
     _register_configs(cfg.model_config_dir)
     kwargs: dict[str, Any] = {"precision": precision, "device": device, "cache_dir": cfg.cache_dir}
@@ -64,6 +84,7 @@ def _create_open_clip(cfg: BackboneConfig, device: str, precision: str) -> Any:
     if pretrained and (pretrained.endswith((".safetensors", ".bin", ".pt", ".pth")) or os.sep in pretrained):
         if not Path(pretrained).is_file():
             raise ModelNotFound(f"CLIP checkpoint file {pretrained} does not exist; check the path")
+        check_safetensors_file(pretrained)
     try:
         try:
             return open_clip.create_model(cfg.model_name, pretrained=pretrained, **kwargs)

@@ -497,11 +497,13 @@ def _write_sample_project(run: _DemoRun, result: DemoResult) -> None:
         onnx_path = project.exports_dir / f"{best}-seed{cfg.seeds[0]}.onnx"
         final = project.exports_dir / "model.onnx"
         final.write_bytes(onnx_path.read_bytes())
+        checksum = sha256_file(final)
         project.record_model(model_dir=project.models_dir / f"{best}-seed{cfg.seeds[0]}", onnx_path=final,
-                             onnx_sha256=sha256_file(final), labels=list(run.demo.labelset.names))
+                             onnx_sha256=checksum, labels=list(run.demo.labelset.names))
         run.demo.db.close()
         # the app's own default: every score stored, the tag store's threshold policy decides the tags
-        tag_folders([str(project.root / "test-photos")], final, project.db_path, TagConfig(), cancel=run.cancel)
+        tag_folders([str(project.root / "test-photos")], final, project.db_path, TagConfig(), onnx_sha256=checksum,
+                    cancel=run.cancel)
         with TagStore.open(project.db_path) as tags:
             result.db_rows = int(sum(tags.counts().values()))
 

@@ -17,6 +17,7 @@ import numpy as np
 from engine import __version__, torch_ready
 from engine.errors import ExportError
 from engine.evaluation.calibration import Calibration
+from engine.export.checksum import write_checksum
 from engine.export.metadata import INPUT_NAME, OUTPUT_HEATMAPS, OUTPUT_SCORES, ModelMetadata
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 
@@ -63,7 +64,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _resolve(source: Any, metadata: ModelMetadata | None, device: str, precision: str) -> tuple[Any, ModelMetadata]:
+def _resolve(
+    source: Any, metadata: ModelMetadata | None, device: str, precision: str, trust_unverified: bool = False
+) -> tuple[Any, ModelMetadata]:
     from torch import nn
 
     if isinstance(source, nn.Module):
@@ -72,7 +75,8 @@ def _resolve(source: Any, metadata: ModelMetadata | None, device: str, precision
         return source, metadata
     from engine.artifact import ModelArtifact
 
-    artifact = source if isinstance(source, ModelArtifact) else ModelArtifact.from_pretrained(source)
+    artifact = source if isinstance(source, ModelArtifact) else ModelArtifact.from_pretrained(
+        source, trust_unverified=trust_unverified)
     meta = metadata or metadata_from_artifact(artifact)
     return artifact.tagger_module(device=device, precision=precision), meta
 
@@ -88,6 +92,7 @@ def export_onnx(
     tolerance: float = DEFAULT_TOLERANCE,
     check_batch: int = 3,
     seed: int = 0,
+    trust_unverified: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> ExportResult:
@@ -105,7 +110,7 @@ def export_onnx(
     started = time.perf_counter()
     reporter = ProgressReporter(progress, "export", 3)
     out_path = Path(out_path)
-    module, meta = _resolve(source, metadata, device, precision)
+    module, meta = _resolve(source, metadata, device, precision, trust_unverified)
     module = module.eval()
     size = meta.preprocess.size
     param = next(iter(module.parameters()), None)
@@ -161,6 +166,7 @@ def export_onnx(
                 f"more than the allowed {tolerance:g}; the model was not written"
             )
         os.replace(tmp, out_path)
+        write_checksum(out_path)  # `t2ipal tag --model` refuses a file that no longer matches it
     finally:
         if tmp.exists():
             tmp.unlink()

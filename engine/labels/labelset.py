@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -113,6 +114,26 @@ class LabelSet:
     def get(self, name: str) -> Label:
         return self.labels[self.index(name)]
 
+    def group_count(self) -> int:
+        """How many top-level keyword groups hold labels with a parent (memoised walk: linear in the labels)."""
+        parents = self.parents
+        top: dict[str, str] = {}
+
+        def root(name: str) -> str:
+            chain = []
+            while name not in top:
+                parent = parents.get(name)
+                if parent is None or parent not in parents or parent in chain:
+                    top[name] = parent if parent is not None and parent not in parents else name
+                    break
+                chain.append(name)
+                name = parent
+            for item in chain:
+                top[item] = top[name]
+            return top[name]
+
+        return len({root(n) for n, p in parents.items() if p})
+
     def ancestors(self, name: str) -> list[str]:
         """Parent labels of a label inside this set, root first (free keyword groups are not labels)."""
         parents = self.parents
@@ -190,6 +211,8 @@ class LabelSet:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}: line {exc.lineno} column {exc.colno}: malformed JSON: {exc.msg}") from None
+            except RecursionError:
+                raise InputError(f"{path}: the JSON is nested too deeply to be a label set") from None
         if isinstance(data, dict) and not data.get("name"):
             data = {**data, "name": path.stem}
         return cls.from_dict(data, source=str(path))
@@ -311,6 +334,9 @@ def _parse_label(item: Any, where: str) -> Label:
     )
 
 
+_FORBIDDEN = frozenset(";")
+
+
 def validate(labelset: LabelSet) -> list[str]:
     """Every problem in a label set, as readable sentences (empty list: valid)."""
     errors: list[str] = []
@@ -329,6 +355,10 @@ def validate(labelset: LabelSet) -> list[str]:
             continue
         if HIERARCHY_SEP in label.name:
             errors.append(f"label {label.name!r}: a name cannot contain {HIERARCHY_SEP!r} (use 'parent')")
+        bad = sorted({c for c in label.name if c in _FORBIDDEN or unicodedata.category(c) == "Cc"})
+        if bad:
+            errors.append(f"label {label.name!r}: a name cannot contain {', '.join(repr(c) for c in bad)} "
+                          "(';' separates CSV lists; control characters break keywords and sidecars)")
         key = label.name.lower()
         if key in seen_names:
             errors.append(f"duplicate label name {label.name!r} (labels {seen_names[key]} and {i})")
@@ -370,19 +400,19 @@ def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
 
 
 def _cycle_errors(labelset: LabelSet) -> list[str]:
+    """Each parent cycle once; every label is walked once in all (linear in the number of labels)."""
     parent_of = {lb.name: lb.parent for lb in labelset.labels if isinstance(lb, Label)}
     errors: list[str] = []
-    reported: set[str] = set()
+    finished: set[str] = set()
     for start in parent_of:
-        chain = [start]
-        node = parent_of[start]
-        while node is not None and node in parent_of:
+        chain: dict[str, int] = {}  # this walk's labels, in order
+        node: str | None = start
+        while node is not None and node in parent_of and node not in finished:
             if node in chain:
-                cycle = chain[chain.index(node) :] + [node]
-                if not reported.intersection(cycle):
-                    errors.append("cycle in the hierarchy: " + " -> ".join(cycle))
-                    reported.update(cycle)
+                names = list(chain)[chain[node]:]
+                errors.append("cycle in the hierarchy: " + " -> ".join([*names, node]))
                 break
-            chain.append(node)
+            chain[node] = len(chain)
             node = parent_of[node]
+        finished.update(chain)
     return errors

@@ -7,7 +7,9 @@ import itertools
 import json
 import logging
 import os
+import re
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,18 +35,63 @@ _EMPTY_XMP = (
 )
 
 
+_TMP_PREFIX = ".t2ipal-"
+_swept: set[str] = set()
+_swept_lock = threading.Lock()
+
+
+def _new_file_mode() -> int:
+    """0666 less the umask: the mode any program would give a new file here."""
+    with _swept_lock:  # os.umask can only be read by setting it
+        umask = os.umask(0o022)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _temp_file(folder: str) -> tuple[int, str]:
+    """A temp file named after this process, so a later run can tell a dead writer's leftovers and sweep them."""
+    sweep_stale_temp_files(folder)
+    return tempfile.mkstemp(prefix=f"{_TMP_PREFIX}{os.getpid()}-", suffix=".tmp", dir=folder)
+
+
+def sweep_stale_temp_files(folder: str) -> int:
+    """Delete `.t2ipal-PID-*.tmp` files of processes that no longer run (once per folder and process)."""
+    import psutil
+
+    key = os.path.abspath(folder)
+    with _swept_lock:
+        if key in _swept:
+            return 0
+        _swept.add(key)
+    removed = 0
+    try:
+        names = [n for n in os.listdir(key) if n.startswith(_TMP_PREFIX) and n.endswith(".tmp")]
+    except OSError:
+        return 0
+    for name in names:
+        pid = name[len(_TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not psutil.pid_exists(int(pid)):
+            try:
+                os.unlink(os.path.join(key, name))
+                removed += 1
+            except OSError:
+                pass
+    if removed:
+        log.info("removed %d temp file(s) left in %s by an interrupted export", removed, key)
+    return removed
+
+
 def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write via a temp file in the same folder + os.replace (keeps the old mode when replacing)."""
+    """Write via a temp file in the same folder + os.replace (the old mode when replacing, else 0666 & ~umask)."""
     folder = os.path.dirname(path) or "."
-    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else None
-    fd, tmp = tempfile.mkstemp(prefix=".t2ipal-", suffix=".tmp", dir=folder)
+    mode = os.stat(path).st_mode & 0o7777 if os.path.exists(path) else _new_file_mode()
+    fd, tmp = _temp_file(folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -61,7 +108,8 @@ class _AtomicText:
     def __enter__(self) -> IO[str]:
         folder = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(folder, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=".t2ipal-", suffix=".tmp", dir=folder)
+        fd, self.tmp = _temp_file(folder)
+        os.chmod(self.tmp, _new_file_mode())
         self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
         return self.fh
 
@@ -187,6 +235,26 @@ def read_keywords(data: bytes) -> tuple[list[str], list[str]]:
     return _as_list(xmp.get(SUBJECT)), _as_list(xmp.get(HIERARCHICAL))
 
 
+_BAG_PROPERTIES = {SUBJECT: b"dc:subject", HIERARCHICAL: b"lr:hierarchicalSubject"}
+_ARRAY = re.compile(rb"<(dc:subject|lr:hierarchicalSubject)>(\s*)<rdf:(Seq|Bag|Alt)>(.*?)</rdf:\3>(\s*)</\1>", re.S)
+
+
+def as_bags(packet: bytes) -> bytes:
+    """The packet with dc:subject and lr:hierarchicalSubject as rdf:Bag, as the XMP spec defines them.
+
+    pyexiv2 writes every list as rdf:Seq; exiv2 serialises arrays in element form, and an item's text is
+    XML-escaped, so the container element is unambiguous. The caller reads the result back to check it.
+    """
+    return _ARRAY.sub(lambda m: b"<%s>%s<rdf:Bag>%s</rdf:Bag>%s</%s>" % (
+        m.group(1), m.group(2), m.group(4), m.group(5), m.group(1)), packet)
+
+
+def xmp_array_types(packet: bytes) -> dict[str, str]:
+    """Array type (XmpBag, XmpSeq, XmpAlt) of dc:subject and lr:hierarchicalSubject in a serialised packet."""
+    found = {m.group(1): m.group(3).decode() for m in _ARRAY.finditer(packet)}
+    return {key: f"Xmp{found[tag]}" for key, tag in _BAG_PROPERTIES.items() if tag in found}
+
+
 def _merge(existing: list[str], wanted: list[str]) -> list[str]:
     have = {k.casefold() for k in existing}
     out = []
@@ -195,6 +263,14 @@ def _merge(existing: list[str], wanted: list[str]) -> list[str]:
             have.add(k.casefold())
             out.append(k)
     return out
+
+
+def _checked_bags(packet: bytes) -> bytes:
+    """`as_bags`, read back with exiv2: the keywords must be exactly those of the packet exiv2 wrote."""
+    bags = as_bags(packet)
+    if read_keywords(bags) != read_keywords(packet):
+        raise ValueError("the sidecar's keywords changed when written as rdf:Bag; nothing was written")
+    return bags
 
 
 def write_xmp_sidecars(
@@ -246,6 +322,7 @@ def write_xmp_sidecars(
                             new = handle.get_bytes()
                         finally:
                             handle.close()
+                        new = _checked_bags(new)
                         atomic_write_bytes(sidecar, new)
                 except (OSError, RuntimeError, ValueError) as exc:
                     change.error = f"{type(exc).__name__}: {exc}"

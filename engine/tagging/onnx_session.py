@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.errors import ArtifactError, DependencyMissing, InputError, ModelNotFound
 from engine.export.metadata import INPUT_NAME, OUTPUT_HEATMAPS, OUTPUT_SCORES, ModelMetadata
+from engine.hashing import sha256_bytes
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def _ort():
         raise DependencyMissing(
             "onnxruntime is not installed; install the [cpu] extra (or [gpu], never both)"
         ) from exc
+    onnxruntime.disable_telemetry_events()  # besides ORT_DISABLE_TELEMETRY (engine/__init__.py)
     return onnxruntime
 
 
@@ -53,11 +55,22 @@ def choose_providers(preference: str = "auto") -> list[str]:
 class TaggerSession:
     """An exported model ready to score batches: `.metadata`, `.providers`, `.scores(batch)`."""
 
-    def __init__(self, path: str | Path, *, provider: str = "auto", threads: int = 0) -> None:
+    def __init__(
+        self, path: str | Path, *, provider: str = "auto", threads: int = 0, sha256: str | None = None
+    ) -> None:
+        """Load `path`; with `sha256`, the bytes loaded must have that digest (read once: no swap in between)."""
         ort = _ort()
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelNotFound(f"model {self.path} not found; create it with `t2ipal export MODEL_DIR -o model.onnx`")
+        source: str | bytes = str(self.path)
+        if sha256 is not None:
+            source = self.path.read_bytes()
+            if sha256_bytes(source) != sha256.lower():
+                raise ArtifactError(
+                    f"{self.path} does not match its recorded checksum: the file was changed or damaged "
+                    "after export; export the model again"
+                )
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
@@ -65,7 +78,7 @@ class TaggerSession:
         options.log_severity_level = 3
         self.requested = choose_providers(provider)
         try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=self.requested)
+            self.session = ort.InferenceSession(source, options, providers=self.requested)
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ArtifactError(f"{self.path} is not a loadable ONNX model: {exc}") from exc
         self.providers: list[str] = list(self.session.get_providers())
@@ -80,6 +93,21 @@ class TaggerSession:
                 f"{self.path} has inputs {inputs} and outputs {outputs}; expected {INPUT_NAME!r} -> {OUTPUT_SCORES!r}"
             )
         self.has_heatmaps = OUTPUT_HEATMAPS in outputs
+        self._check_label_count()
+
+    def _check_label_count(self) -> None:
+        """Refuse a model whose score output has another width than its metadata has labels."""
+        n = len(self.metadata.labels)
+        (dim,) = [o.shape[1] if len(o.shape) == 2 else None for o in self.session.get_outputs()
+                  if o.name == OUTPUT_SCORES]
+        if not isinstance(dim, int):  # symbolic width: score a dummy image to see it
+            size = self.metadata.preprocess.size
+            dim = int(self.scores(np.zeros((1, 3, size, size), np.float32)).shape[1])
+        if dim != n:
+            raise ArtifactError(
+                f"{self.path} outputs {dim} scores per image but its metadata lists {n} labels; "
+                "the file was assembled wrongly or edited; export the model again"
+            )
 
     def scores(self, batch: np.ndarray) -> np.ndarray:
         """(B, 3, S, S) float32 -> (B, C) raw scores."""

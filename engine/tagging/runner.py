@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import ConfigBase, require_choice, require_int
-from engine.errors import Cancelled, InputError
+from engine.errors import ArtifactError, Cancelled, InputError
+from engine.export.checksum import checksum_path, read_checksum
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
-from engine.tagging.decode import DEFAULT_MAX_PIXELS, Decoded, DecodeError, decode_file
+from engine.tagging.decode import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_MEGAPIXELS, Decoded, DecodeError, decode_file
 from engine.tagging.onnx_session import PROVIDER_CHOICES, TaggerSession
+from engine.tagging.run_lock import tagging_lock
 from engine.tagging.scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, ScanEntry, count_candidates, scan_folders
 from engine.tagging.store import ImageResult, TagStore
 
@@ -38,16 +40,23 @@ class TagConfig(ConfigBase):
     provider: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # onnxruntime intra-op threads; 0 = its default
     draft: bool = True  # let the JPEG decoder downscale large photos while decoding
-    max_pixels: int = DEFAULT_MAX_PIXELS  # larger images are refused (decompression bombs)
+    max_megapixels: int = DEFAULT_MAX_MEGAPIXELS  # larger images (by their header) are refused before decoding
+    max_file_mb: int = DEFAULT_MAX_FILE_MB  # larger files are refused before they are read
     retry_errors: bool = False  # re-read unchanged files that failed before
     mark_missing: bool = True  # images under the folders that no longer exist get status 'missing'
+    trust_unverified: bool = False  # run a model that has no recorded checksum (no `model.onnx.sha256`)
 
     def __post_init__(self) -> None:
         require_int("batch_size", self.batch_size, minimum=1)
         require_int("workers", self.workers, minimum=0)
         require_int("threads", self.threads, minimum=0)
-        require_int("max_pixels", self.max_pixels, minimum=1)
+        require_int("max_megapixels", self.max_megapixels, minimum=1)
+        require_int("max_file_mb", self.max_file_mb, minimum=1)
         require_choice("provider", self.provider, PROVIDER_CHOICES)
+
+    @property
+    def max_pixels(self) -> int:
+        return self.max_megapixels * 1_000_000
 
     @property
     def decode_workers(self) -> int:
@@ -77,12 +86,24 @@ def _decode(entry: ScanEntry, cfg: TagConfig, spec) -> Decoded | str:
     if entry.error:
         return entry.error
     try:
-        return decode_file(entry.path, spec, draft=cfg.draft, max_pixels=cfg.max_pixels)
+        return decode_file(entry.path, spec, draft=cfg.draft, max_pixels=cfg.max_pixels,
+                           max_file_bytes=cfg.max_file_mb * 2**20)
     except DecodeError as exc:
         return str(exc)
     except Exception as exc:  # one odd file must never stop the run
         log.exception("unexpected error decoding %s", entry.path)
         return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def _expected_checksum(model_path: str | Path, given: str | None, trust_unverified: bool) -> str | None:
+    """The SHA-256 the model file must have: the caller's, else its export sidecar; None only when trusted."""
+    expected = given or read_checksum(model_path)
+    if expected is None and not trust_unverified:
+        raise ArtifactError(
+            f"{model_path} has no recorded checksum ({checksum_path(model_path).name} is missing), so it cannot be "
+            "verified; export it again with `t2ipal export`, or pass --trust-unverified if you trust the file"
+        )
+    return expected
 
 
 def _existing_roots(folders: Sequence[str | Path]) -> list[str]:
@@ -213,15 +234,21 @@ def tag_folders(
     db_path: str | Path,
     cfg: TagConfig | None = None,
     *,
+    onnx_sha256: str | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> TagRunResult:
-    """Tag every new or changed image under `folders`; resumable after a cancel, crash or kill."""
+    """Tag every new or changed image under `folders`; resumable after a cancel, crash or kill.
+
+    The model file must match `onnx_sha256` (default: the checksum its export recorded beside it);
+    one without any recorded checksum runs only with `cfg.trust_unverified`.
+    """
     cfg = cfg or TagConfig()
     roots = _existing_roots(folders)
-    session = TaggerSession(model_path, provider=cfg.provider, threads=cfg.threads)
+    expected = _expected_checksum(model_path, onnx_sha256, cfg.trust_unverified)
+    session = TaggerSession(model_path, provider=cfg.provider, threads=cfg.threads, sha256=expected)
     started = time.perf_counter()
-    with TagStore.open(db_path) as store:
+    with tagging_lock(db_path, roots), TagStore.open(db_path) as store:
         model_id = store.register_model(session.metadata, Path(model_path).resolve())
         run_id = store.start_run(model_id, roots, session.providers)
         result = TagRunResult(run_id, session.providers)

@@ -61,7 +61,7 @@ def scan_folders(
         if not stat.S_ISDIR(st.st_mode):
             if _matches(os.path.basename(root), os.path.basename(root), include) and root not in seen_files:
                 seen_files.add(root)
-                yield ScanEntry(root, st.st_size, st.st_mtime_ns)
+                yield _file_entry(root, st)
             continue
         yield from _walk(root, root, include, exclude, follow_symlinks, seen_dirs)
 
@@ -118,10 +118,15 @@ def _walk(
             except OSError as exc:
                 yield ScanEntry(entry.path, error=f"cannot stat: {exc.strerror or exc}")
                 continue
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            yield ScanEntry(entry.path, st.st_size, st.st_mtime_ns)
+            yield _file_entry(entry.path, st)
         stack.extend(reversed(subdirs))
+
+
+def _file_entry(path: str, st: os.stat_result) -> ScanEntry:
+    """A regular file as a candidate; a FIFO, device or socket as an error entry (never opened: it could block)."""
+    if stat.S_ISREG(st.st_mode):
+        return ScanEntry(path, st.st_size, st.st_mtime_ns)
+    return ScanEntry(path, 0, st.st_mtime_ns, error="not a regular file (a FIFO, device or socket); never opened")
 
 
 def count_candidates(folders: Iterable[str | Path], **kwargs: object) -> int:

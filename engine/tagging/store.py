@@ -111,13 +111,14 @@ def _now() -> str:
 
 
 def path_key(path: str) -> tuple[str, bytes | None]:
-    """(text stored in `path`, exact bytes or None): non-UTF-8 names get escapes plus raw bytes."""
-    try:
-        path.encode("utf-8")
-        return path, None
-    except UnicodeEncodeError:
-        raw = os.fsencode(path)
-        return raw.decode("utf-8", "backslashreplace"), raw
+    """(text stored in `path`, exact bytes or None): one text per distinct path, raw bytes when they differ.
+
+    Non-UTF-8 bytes become `\\xNN` escapes; backslashes are doubled first, so a name with a literal
+    `\\xe9` and one with the byte 0xE9 never share a row. Plain UTF-8 paths are stored unchanged.
+    """
+    raw = os.fsencode(path)
+    text = raw.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+    return text, (None if text == path else raw)
 
 
 def real_path(text: str, raw: bytes | None) -> str:
@@ -189,6 +190,13 @@ class TagStore:
 
     def register_model(self, meta: ModelMetadata, path: str | Path | None = None) -> int:
         self.check_labels(meta.labels, model=str(path or "the model"))
+        sql = f"SELECT labels_json FROM {MODELS} WHERE checksum = ?"
+        known = self.db.execute(sql, [meta.model_checksum]).fetchone()
+        if known is not None and json.loads(known[0]) != list(meta.labels):
+            raise InputError(
+                f"{path or 'the model'} has the weights of a model this database knows but its labels in another "
+                "order, so its scores would land on the wrong labels; export the model again"
+            )
         with transaction(self.db):
             self.db.execute(
                 f"INSERT INTO {META}(key, value) VALUES ('label_set', ?) ON CONFLICT(key) DO NOTHING",
@@ -308,6 +316,16 @@ class TagStore:
                 )
                 total += cur.rowcount
         return total
+
+    def failed(self, *, run_id: int | None = None, limit: int | None = None) -> list[tuple[str, str]]:
+        """(path, reason) of images whose last read failed (only those of run `run_id` when given), by path."""
+        sql = f"SELECT path, path_bytes, error FROM {IMAGES} WHERE status = 'error'"
+        params: list[object] = []
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        sql += " ORDER BY path" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        return [(real_path(p, raw), err or "") for p, raw, err in self.db.execute(sql, params)]
 
     # --- human decisions ----------------------------------------------------------------------
     def set_decision(self, path: str, label: str, source: str, *, score: float | None = None) -> None:

@@ -99,3 +99,25 @@ def test_bad_config_names_the_field():
     with pytest.raises(ConfigError) as info:
         BackboneConfig.from_dict({"model": "RN50"})
     assert info.value.field == "model"
+
+
+def test_pickle_checkpoint_is_refused_without_suggesting_unsafe_loading(tiny_clip_file, tmp_path):
+    from safetensors.torch import load_file
+
+    from engine.errors import ArtifactError
+
+    pickled = tmp_path / "clip.pt"
+    torch.save(load_file(str(tiny_clip_file)), pickled)
+    with pytest.raises(ArtifactError) as info:
+        load_backbone(BackboneConfig(model_name="tiny-test", pretrained=str(pickled)))
+    text = str(info.value)
+    assert "safetensors" in text and "weights_only" not in text and "pickle" in text
+
+
+def test_corrupt_safetensors_header_is_a_clear_error(tmp_path):
+    from engine.errors import ArtifactError
+
+    bad = tmp_path / "clip.safetensors"
+    bad.write_bytes((1 << 20).to_bytes(8, "little") + b"{not json")
+    with pytest.raises(ArtifactError, match="not a valid safetensors file"):
+        load_backbone(BackboneConfig(model_name="tiny-test", pretrained=str(bad)))

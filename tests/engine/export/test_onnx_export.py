@@ -147,3 +147,25 @@ def test_generic_module_export_and_bare_module_needs_metadata(tmp_path: Path) ->
     with pytest.raises(ExportError, match="expected"):
         export_onnx(_Good(), tmp_path / "y.onnx", metadata=ModelMetadata(
             labels=("a", "b"), thresholds=(0.0, 0.0), preprocess=PreprocessSpec(size=16), model_checksum="t"))
+
+
+def test_export_writes_a_checksum_sidecar(exported) -> None:
+    from engine.export.checksum import read_checksum
+    from engine.hashing import sha256_file
+
+    assert read_checksum(exported.path) == sha256_file(exported.path)
+
+
+def test_model_folder_without_weights_checksum_needs_trust(artifact_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from engine.artifact import ModelArtifact
+    from engine.errors import ArtifactError
+
+    folder = Path(shutil.copytree(artifact_dir, tmp_path / "model"))
+    config = json.loads((folder / "config.json").read_text())
+    del config["weights_sha256"]
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ArtifactError, match="--trust-unverified"):
+        ModelArtifact.from_pretrained(folder)
+    assert ModelArtifact.from_pretrained(folder, trust_unverified=True).labels == LABELS

@@ -125,3 +125,30 @@ def test_bundled_voc_prompt_names_are_readable():
     voc = LabelSet.bundled("voc2007")
     assert "diningtable" in voc.names and "dining table" in voc.prompt_names
     assert json.loads(voc.to_json())["labels"][0]["name"] == "aeroplane"
+
+
+@pytest.mark.parametrize("bad", ["a;b", "nul\x00here", "tab\there", "bell\x07", "line\nbreak"])
+def test_label_names_with_separators_or_control_characters_are_invalid(bad: str) -> None:
+    with pytest.raises(InputError, match="cannot contain"):
+        LabelSet.from_names(["ok", bad])
+
+
+def test_deeply_nested_label_json_is_a_clear_error(tmp_path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"name": "x", "labels": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(InputError, match="nested too deeply"):
+        LabelSet.from_file(path)
+
+
+def test_validation_of_a_long_hierarchy_chain_and_the_cli_summary_are_linear(tmp_path, capsys) -> None:
+    """20k labels in one parent chain: the cycle check walked each chain again (cubic; minutes before the fix)."""
+    import json
+
+    from engine.cli.main import main
+
+    n = 20_000
+    labels = [{"name": f"label {i}", "parent": f"label {i - 1}" if i else None} for i in range(n)]
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps({"name": "chain", "labels": labels}))
+    assert main(["labels", "validate", str(path)]) == 0
+    assert f"{n} labels" in capsys.readouterr().out and LabelSet.from_file(path).group_count() == 1

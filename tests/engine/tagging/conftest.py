@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.export.checksum import write_checksum
 from engine.export.metadata import INPUT_NAME, OUTPUT_HEATMAPS, OUTPUT_SCORES, ModelMetadata
 from engine.imaging import PreprocessSpec
 
@@ -73,6 +74,7 @@ def make_tiny_onnx(path: Path, meta: ModelMetadata | None = None) -> Path:
     helper.set_model_props(model, meta.to_props())
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
+    write_checksum(path)  # as `export_onnx` does
     return path
 
 

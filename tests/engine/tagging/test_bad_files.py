@@ -75,14 +75,14 @@ def make_corpus(root: Path) -> tuple[dict[str, str], dict[str, str]]:
 def test_bad_file_corpus(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     errors, good = make_corpus(tmp_path / "corpus")
     denied = next(p for p, why in errors.items() if why == "permission denied")
-    real_read = decode.read_bytes
+    real_open = decode.open_regular
 
-    def read_bytes(path: str) -> bytes:  # we run as root, so simulate an unreadable file
+    def open_regular(path: str, max_file_bytes: int):  # we run as root, so simulate an unreadable file
         if path == denied:
-            raise PermissionError(13, "Permission denied", path)
-        return real_read(path)
+            raise decode.DecodeError("permission denied: Permission denied")
+        return real_open(path, max_file_bytes)
 
-    monkeypatch.setattr(decode, "read_bytes", read_bytes)
+    monkeypatch.setattr(decode, "open_regular", open_regular)
     result = tag_folders([tmp_path / "corpus"], tiny_model, tmp_path / "t.db", TagConfig(batch_size=3, workers=2))
     assert result.errors == len(errors) and result.tagged == len(good)
     with TagStore.open(tmp_path / "t.db") as store:

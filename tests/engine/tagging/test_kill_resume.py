@@ -1,4 +1,4 @@
-"""A tagging subprocess killed with SIGKILL at random points, then resumed: each image tagged exactly once."""
+"""Taggers (one, or two at once on one database) killed at random points, then resumed: each image tagged once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from engine.tagging.store import TagStore
 
 from .conftest import make_folder
@@ -21,6 +23,19 @@ import sys
 from engine.tagging.runner import TagConfig, tag_folders
 tag_folders([sys.argv[1]], sys.argv[2], sys.argv[3], TagConfig(batch_size=4, workers=2, threads=1))
 """
+
+
+def _missing(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute("SELECT COUNT(*) FROM tag_images WHERE status = 'missing'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
 
 
 def _done(db: Path) -> int:
@@ -36,7 +51,8 @@ def _done(db: Path) -> int:
         return 0
 
 
-def test_sigkill_at_random_points_then_resume(tmp_path: Path, tiny_model: Path) -> None:
+@pytest.mark.parametrize("taggers", [1, 2])
+def test_sigkill_at_random_points_then_resume(tmp_path: Path, tiny_model: Path, taggers: int) -> None:
     n = 200
     files = make_folder(tmp_path / "photos", n)
     db = tmp_path / "t.db"
@@ -49,14 +65,17 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, tiny_model: Path) 
         if before >= n:
             break
         target = before + rng.randint(3, 40)
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for _ in range(taggers)]
         deadline = time.monotonic() + 30
-        while proc.poll() is None and _done(db) < target and time.monotonic() < deadline:
+        while any(p.poll() is None for p in procs) and _done(db) < target and time.monotonic() < deadline:
             time.sleep(rng.uniform(0.0, 0.004))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        proc.wait(timeout=30)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                kills += 1
+            proc.wait(timeout=30)
+        assert _missing(db) == 0  # no run ever marks a file that is still there as missing
     assert kills >= 3
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert final.returncode == 0, final.stderr[-2000:]
@@ -66,7 +85,7 @@ def test_sigkill_at_random_points_then_resume(tmp_path: Path, tiny_model: Path) 
         assert store.counts() == {"done": n, "error": 0, "missing": 0}
         # exactly once: the per-run counters, committed with each batch, add up to n
         assert sum(r["tagged"] for r in store.runs()) == n
-        assert len(store.runs()) >= kills + 1
+        assert len(store.runs()) >= 1 + kills // taggers
         for path, colour in files.items():
             assert store.labels_in_force(path) == {colour}
         (dups,) = store.db.execute("SELECT COUNT(*) - COUNT(DISTINCT path) FROM tag_images").fetchone()

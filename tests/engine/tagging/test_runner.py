@@ -76,7 +76,7 @@ def test_model_without_metadata_is_refused(tmp_path: Path, tiny_model: Path) -> 
     onnx.save(model, str(tmp_path / "bare.onnx"))
     make_folder(tmp_path / "photos", 1)
     with pytest.raises(ArtifactError, match="not a T2I-PAL tagger export"):
-        tag_folders([tmp_path / "photos"], tmp_path / "bare.onnx", tmp_path / "t.db")
+        tag_folders([tmp_path / "photos"], tmp_path / "bare.onnx", tmp_path / "t.db", TagConfig(trust_unverified=True))
 
 
 def test_cancel_then_resume_tags_each_image_once(tmp_path: Path, tiny_model: Path) -> None:
