@@ -221,6 +221,7 @@ def _snapshot(
     cancel: CancelToken | None,
 ) -> str:
     reporter = ProgressReporter(progress, "Downloading", None)
+    endpoint = endpoint or os.environ.get("HF_ENDPOINT") or None  # read now: the hub's constant is fixed at import
     check_cancel(cancel)
     with online():
         import huggingface_hub

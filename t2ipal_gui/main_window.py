@@ -28,7 +28,8 @@ from engine.project import Project
 from t2ipal_gui import logbridge
 from t2ipal_gui.context import AppContext
 from t2ipal_gui.dialogs.about import AboutDialog
-from t2ipal_gui.dialogs.error import ErrorReporter
+from t2ipal_gui.dialogs.error import OPEN_MODEL_MANAGER, ErrorReporter
+from t2ipal_gui.dialogs.models import ModelManagerDialog
 from t2ipal_gui.dialogs.preferences import PreferencesDialog
 from t2ipal_gui.oneclick import OneClickBar
 from t2ipal_gui.panels.base import Panel
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("T2I-PAL Tagger")
         self.setWindowIcon(app_icon())
         self.setObjectName("mainWindow")
-        self.errors = ErrorReporter(self)
+        self.errors = ErrorReporter(self, {OPEN_MODEL_MANAGER: self.show_model_manager})
         self.ctx.runner.job_failed.connect(lambda job, exc: self.errors.show(exc, job.traceback, job.name))
         self.ctx.error.connect(lambda exc, where: self.errors.show(exc, context=where))
         self._build_central()
@@ -188,8 +189,14 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(list(self.panels).index(key))
         return self.panels[key]
 
+    def show_model_manager(self) -> ModelManagerDialog:
+        prefs = self.ctx.settings.preferences()
+        dialog = ModelManagerDialog(self.ctx.runner, offline=prefs.offline, cache_dir=prefs.cache_dir, parent=self)
+        dialog.open()
+        return dialog
+
     def show_preferences(self) -> None:
-        dialog = PreferencesDialog(self.ctx.settings.preferences(), self)
+        dialog = PreferencesDialog(self.ctx.settings.preferences(), self, self.ctx.runner)
         if dialog.exec():
             prefs = dialog.preferences()
             self.ctx.settings.save_preferences(prefs)
