@@ -84,3 +84,12 @@ def save_labels(project: Project, labels: LabelSet) -> Path:
     with project.db() as db:
         CaptionStore(db).add_labelset(labels)
     return path
+
+
+def tag_folders(project: Project) -> list[Path]:
+    """The photo folders the project tags (remembered across restarts; relative inside the project folder)."""
+    return project.paths_state("tag_folders")
+
+
+def set_tag_folders(project: Project, folders: list[str | Path]) -> None:
+    project.set_paths_state("tag_folders", list(folders))

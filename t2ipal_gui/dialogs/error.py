@@ -58,7 +58,8 @@ def fixing_action(exc: BaseException) -> str:
     """The label of the button that fixes `exc`, or "" when none does."""
     from engine.errors import ModelNotFound
 
-    return OPEN_MODEL_MANAGER if isinstance(exc, ModelNotFound) else ""
+    needs_model = isinstance(exc, ModelNotFound) or getattr(exc, "needs_model", False)
+    return OPEN_MODEL_MANAGER if needs_model else ""
 
 
 class ErrorDialog(QDialog):
