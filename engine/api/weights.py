@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.demo.pretrain import MODEL_NAME as DEMO_CLIP
 from engine.weights import (
     DEFAULT_SD,
     KINDS,
@@ -31,6 +32,7 @@ def demo_clip_config() -> Any:
 
 
 __all__ = [
+    "DEMO_CLIP",
     "demo_clip_config",
     "demo_labels_only",
     "DEFAULT_SD",

@@ -95,7 +95,7 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
     qtbot.mouseClick(train.job_row.start, Qt.MouseButton.LeftButton)
     trained = _wait_job(qtbot, train.job_row.job)
     assert Path(trained.model_dir).is_dir()
-    assert "Best epoch" in train.summary.text() and train.per_label.rowCount() == len(LABELS)
+    assert "Best epoch" in train.summary.text() and len(train.per_label.values) == len(LABELS)
     assert train.export_row.start.isEnabled()
     qtbot.mouseClick(train.export_row.start, Qt.MouseButton.LeftButton)
     _wait_job(qtbot, train.export_row.job)
