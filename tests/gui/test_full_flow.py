@@ -142,5 +142,5 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
     # reopening the project: the Training panel says what the project's model is, Tagging still uses it
     assert win.open_project(project.root)
     assert train.summary.text().startswith("Trained t2ipal") and "exported for tagging" in train.summary.text()
-    assert train.export_row.start.isEnabled() and tagging.folders.count() == 0
+    assert train.export_row.start.isEnabled() and tagging.folders.count() == 1  # folders are remembered
     assert tagging.model_text.text().startswith("exports/model.onnx (tiny-test")
