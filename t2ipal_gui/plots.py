@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 LOSS_COLOUR = "#3d7be0"
 MAP_COLOUR = "#e0803d"
@@ -42,11 +42,7 @@ class TrainingPlot(QWidget):
         self.hover = pg.TextItem(anchor=(0, 1))
         plot.addItem(self.hover, ignoreBounds=True)
         self.view.scene().sigMouseMoved.connect(self._hovered)
-        self.placeholder = pg.TextItem("Loss and held-out mAP appear here while training runs", anchor=(0.5, 0.5))
-        plot.addItem(self.placeholder, ignoreBounds=True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        self.layout_ = _stack(self, self.view, "Loss and held-out mAP appear here while training runs")
 
     def clear(self) -> None:
         self.loss.clear()
@@ -63,7 +59,7 @@ class TrainingPlot(QWidget):
     def _redraw(self) -> None:
         self.loss_curve.setData([x for x, _ in self.loss], [y for _, y in self.loss])
         self.map_curve.setData([x for x, _ in self.map], [y for _, y in self.map])
-        self.placeholder.setVisible(not self.loss and not self.map)
+        self.layout_.setCurrentIndex(1 if self.loss or self.map else 0)
         self.hover.setText("")
 
     def value_at(self, epoch: float) -> str:
@@ -101,9 +97,7 @@ class LabelBars(QWidget):
         self.plot.setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[], brush=LOSS_COLOUR)
         self.plot.addItem(self.bars)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        self.layout_ = _stack(self, self.view, "Per-label AP appears here once a model is trained")
 
     def set_values(self, values: dict[str, float], heading: str) -> None:
         self.values = dict(values)
@@ -114,3 +108,17 @@ class LabelBars(QWidget):
         top = 100.0 if heading == "AP" and any(v > 1 for v in values.values()) else 1.0
         self.plot.setXRange(0, top, padding=0.02)
         self.plot.setYRange(-0.5, max(len(names), 1) - 0.5, padding=0.05)
+        self.layout_.setCurrentIndex(1 if names else 0)
+
+
+def _stack(owner: QWidget, view: QWidget, empty_text: str) -> QStackedLayout:
+    """A plain-words placeholder (index 0) until there is something to plot (index 1)."""
+    placeholder = QLabel(empty_text)
+    placeholder.setProperty("role", "empty")
+    placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    placeholder.setWordWrap(True)
+    stack = QStackedLayout(owner)
+    stack.setContentsMargins(0, 0, 0, 0)
+    stack.addWidget(placeholder)
+    stack.addWidget(view)
+    return stack

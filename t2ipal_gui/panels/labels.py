@@ -42,10 +42,25 @@ def problems_of(exc: EngineError) -> list[str]:
     return [line.removeprefix("label set: ") for line in items] or [str(exc).removeprefix("label set: ")]
 
 
-def missing_parents(data: dict[str, Any]) -> list[str]:
+def parent_problems(data: dict[str, Any]) -> list[str]:
+    """Parents that are another label's synonym (text typed into the wrong cell); a parent that is no label at
+    all is a keyword group (e.g. "Animals"), which the hierarchy allows."""
     names = {item["name"] for item in data["labels"]}
-    return [f"{item['name']}: parent '{item['parent']}' is not a label" for item in data["labels"]
-            if item.get("parent") and item["parent"] not in names]
+    synonym_of = {syn.lower(): item["name"] for item in data["labels"] for syn in item.get("synonyms", [])}
+    problems = []
+    for item in data["labels"]:
+        parent = item.get("parent", "")
+        if parent and parent not in names and parent.lower() in synonym_of:
+            owner = synonym_of[parent.lower()]
+            problems.append(f"{item['name']}: parent '{parent}' is a synonym of {owner}; did you mean {owner}?")
+        elif parent == item["name"]:
+            problems.append(f"{item['name']}: a label cannot be its own parent")
+    return problems
+
+
+def keyword_groups(data: dict[str, Any]) -> list[str]:
+    names = {item["name"] for item in data["labels"]}
+    return sorted({item["parent"] for item in data["labels"] if item.get("parent") and item["parent"] not in names})
 
 
 Rows = list[tuple[str, str, str, str]]
@@ -230,7 +245,7 @@ class LabelsPanel(Panel):
             return None
         try:
             labelset = LabelSet.from_dict(data, source="label set")
-            self.errors = missing_parents(data)
+            self.errors = parent_problems(data)
         except EngineError as exc:
             self.errors = problems_of(exc)
         if self.errors:
@@ -239,7 +254,9 @@ class LabelsPanel(Panel):
             self.save_button.setEnabled(False)
             return None
         if labelset is not None:
-            self._show_validation("subtitle", f"✓ {len(labelset)} labels, valid")
+            groups = keyword_groups(data)
+            note = f" · keyword groups (parents that are not labels): {', '.join(groups)}" if groups else ""
+            self._show_validation("subtitle", f"✓ {len(labelset)} labels, valid{note}")
             self.save_button.setEnabled(True)
         return labelset
 

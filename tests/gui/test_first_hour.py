@@ -67,23 +67,26 @@ def test_first_hour(window, qtbot, tmp_path, answers, monkeypatch):
     _type_and_tab(qtbot, "dog")
     assert (labels.table.currentRow(), labels.table.currentColumn()) == (1, 1)
     _type_and_tab(qtbot, "puppy")
-    _type_and_tab(qtbot, "pet")  # a parent that is not a label
+    _type_and_tab(qtbot, "kitten")  # a synonym of cat typed as dog's parent
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
     labels.add_row()
     _type_and_tab(qtbot, "car")
     QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
     assert [labels._cell(r, 0) for r in range(3)] == ["cat", "dog", "car"]
-    assert labels._cell(0, 1) == "kitty, kitten" and labels._cell(1, 2) == "pet" and labels._cell(0, 2) == ""
+    assert labels._cell(0, 1) == "kitty, kitten" and labels._cell(1, 2) == "kitten" and labels._cell(0, 2) == ""
     labels.validate()
-    assert labels.validation.text() == "⚠ dog: parent 'pet' is not a label"
+    assert labels.validation.text() == "⚠ dog: parent 'kitten' is a synonym of cat; did you mean cat?"
     assert not labels.save_button.isEnabled()
-    labels.table.item(1, 2).setText("")  # fix it
+    labels.table.item(1, 2).setText("pets")  # a keyword group: allowed, and said
+    labels.validate()
+    assert labels.validation.text() == "✓ 3 labels, valid · keyword groups (parents that are not labels): pets"
+    labels.table.item(1, 2).setText("")
     labels.validate()
     assert labels.validation.text() == "✓ 3 labels, valid"
     # undo and redo, from the Edit menu
     assert window.undo_action.text().replace("&", "") == "Undo Edit label"
     window.undo_action.trigger()
-    assert labels._cell(1, 2) == "pet" and "is not a label" in labels.validation.text()
+    assert labels._cell(1, 2) == "pets" and "keyword groups" in labels.validation.text()
     window.redo_action.trigger()
     assert labels._cell(1, 2) == "" and labels.validation.text() == "✓ 3 labels, valid"
     labels.save_button.click()
