@@ -7,8 +7,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QUndoGroup
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("T2I-PAL Tagger")
         self.setWindowIcon(app_icon())
         self.setObjectName("mainWindow")
+        self._fitted = False
         self.errors = ErrorReporter(self, {OPEN_MODEL_MANAGER: self.show_model_manager})
         self.ctx.runner.job_failed.connect(lambda job, exc: self.errors.show(exc, job.traceback, job.name))
         self.ctx.error.connect(lambda exc, where: self.errors.show(exc, context=where))
@@ -293,6 +294,8 @@ class MainWindow(QMainWindow):
             return
         free = screen.availableGeometry()
         frame = self.frameGeometry().size() - self.geometry().size()
+        if frame.isNull() or frame.height() <= 0:  # not decorated yet: leave room for a title bar and borders
+            frame = QSize(8, 40)
         width = min(self.width(), free.width() - frame.width())
         height = min(self.height(), free.height() - frame.height())
         self.setMinimumSize(min(self.minimumWidth(), width), min(self.minimumHeight(), height))
@@ -300,6 +303,12 @@ class MainWindow(QMainWindow):
         x = min(max(self.x(), free.left()), free.right() - width - frame.width() + 1)
         y = min(max(self.y(), free.top()), free.bottom() - height - frame.height() + 1)
         self.move(x, y)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._fitted:  # the window manager's frame is known once shown
+            self._fitted = True
+            QTimer.singleShot(0, self.fit_to_screen)
 
     def may_quit(self) -> bool:
         """A running job: ask whether to cancel it and quit, or keep it running."""

@@ -16,7 +16,7 @@ class TrainingPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingPlot")
-        self.setMinimumHeight(200)
+        self.setMinimumHeight(140)
         self.loss: list[tuple[float, float]] = []
         self.map: list[tuple[float, float]] = []
         self.view = pg.PlotWidget(background=None)
@@ -89,7 +89,7 @@ class LabelBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("perLabelPlot")
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(80)
         self.values: dict[str, float] = {}
         self.view = pg.PlotWidget(background=None)
         self.plot = self.view.getPlotItem()
