@@ -210,7 +210,7 @@ class MainWindow(QMainWindow):
 
     def _activate_undo(self, row: int) -> None:
         panel = list(self.panels.values())[row] if 0 <= row < len(self.panels) else None
-        self.undo_group.setActiveStack(getattr(panel, "undo_stack", None))
+        self.undo_group.setActiveStack(getattr(panel, "undo_stack", None))  # type: ignore[arg-type]  # None: none
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)

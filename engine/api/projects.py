@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from engine.errors import InputError
@@ -91,5 +92,5 @@ def tag_folders(project: Project) -> list[Path]:
     return project.paths_state("tag_folders")
 
 
-def set_tag_folders(project: Project, folders: list[str | Path]) -> None:
+def set_tag_folders(project: Project, folders: Sequence[str | Path]) -> None:
     project.set_paths_state("tag_folders", list(folders))

@@ -71,7 +71,7 @@ class ErrorDialog(QDialog):
         self.setWindowTitle("T2I-PAL Tagger")
         self.setMinimumWidth(520)
         self.errors: list[BaseException] = []
-        self.actions = actions or {}
+        self.fixes = actions or {}
         icon = QLabel()
         icon.setPixmap(self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(40, 40))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
@@ -130,14 +130,14 @@ class ErrorDialog(QDialog):
         self.message.setText(message)
         action = fixing_action(exc)
         self.action_button.setText(action)
-        self.action_button.setVisible(bool(action) and action in self.actions)
+        self.action_button.setVisible(bool(action) and action in self.fixes)
         tb = tb or "".join(traceback.format_exception(exc))
         prefix = "\n" + "-" * 60 + "\n" if self.details.toPlainText() else ""
         self.details.appendPlainText(prefix + (f"[{context}]\n" if context else "") + tb.rstrip())
         self.adjustSize()
 
     def _run_action(self) -> None:
-        slot = self.actions.get(self.action_button.text())
+        slot = self.fixes.get(self.action_button.text())
         self.accept()
         if slot is not None:
             slot()

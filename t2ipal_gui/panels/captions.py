@@ -39,7 +39,8 @@ class DeleteCaptions(QUndoCommand):
 
     def __init__(self, panel: CaptionsPanel, ids: list[int]) -> None:
         super().__init__(f"Delete {len(ids)} caption{'s' if len(ids) != 1 else ''}")
-        self.panel, self.ids, self.deleted = panel, ids, []
+        self.panel, self.ids = panel, ids
+        self.deleted: list[Any] = []
 
     def redo(self) -> None:
         self.deleted = api.delete_captions(self.panel.active_project, self.ids)
@@ -209,7 +210,8 @@ class CaptionsPanel(Panel):
 
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
-        return [int(self.table.item(r, 0).data(ID_ROLE)) for r in rows if self.table.item(r, 0) is not None]
+        items = [self.table.item(r, 0) for r in rows]
+        return [int(item.data(ID_ROLE)) for item in items if item is not None]
 
     def delete_selected(self) -> int:
         ids = self.selected_ids()

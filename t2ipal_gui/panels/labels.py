@@ -165,7 +165,9 @@ class LabelsPanel(Panel):
             # the new row's first cell becomes current, so Tab walks along this row (name → synonyms → parent …)
             self.table.setFocus()
             self.table.setCurrentCell(row, 0)
-            self.table.editItem(self.table.item(row, 0))
+            first = self.table.item(row, 0)
+            if first is not None:
+                self.table.editItem(first)
 
     def _remove_selected(self) -> None:
         for row in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):

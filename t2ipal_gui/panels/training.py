@@ -49,8 +49,7 @@ class TrainingPanel(Panel):
         self.demo_button = QPushButton("Use the demo CLIP")
         self.demo_button.setObjectName("useDemoClip")
         self.demo_button.setToolTip("The demo world's small CLIP: works offline, knows only the demo world's words")
-        self.demo_button.clicked.connect(lambda: (self.clip_model.setText(weights.DEMO_CLIP),
-                                                  self.pretrained.setText("")))
+        self.demo_button.clicked.connect(self._use_demo_clip)
         self.clip_hint = QLabel()
         self.clip_hint.setObjectName("clipHint")
         self.clip_hint.setProperty("role", "subtitle")
@@ -169,6 +168,10 @@ class TrainingPanel(Panel):
 
     def _fill_per_label(self, values: dict[str, float], heading: str) -> None:
         self.per_label.set_values(values, heading)
+
+    def _use_demo_clip(self) -> None:
+        self.clip_model.setText(weights.DEMO_CLIP)
+        self.pretrained.setText("")
 
     def _offer_demo(self) -> None:
         """The demo CLIP is offered for the demo world's labels only; otherwise say what to fetch."""
