@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-OUT = ROOT / "docs" / "screenshots"
+OUT = Path(os.environ.get("T2IPAL_SHOTS", ROOT / "docs" / "screenshots"))
 LABELS = [
     {"name": "dog", "synonyms": ["puppy", "hound"], "parent": "animal"},
     {"name": "cat", "synonyms": ["kitten"], "parent": "animal"},
@@ -80,6 +80,41 @@ def build_project(root: Path) -> Path:
     return project.root
 
 
+def save_log(window, settle) -> None:
+    """The Log dock alone, with a warning and an error whose traceback stays in the details."""
+    import logging
+
+    log = logging.getLogger("engine.training.job")
+    log.warning("label 'beach' has 9 captions (fewer than 50): results for it will be weak")
+    try:
+        raise FileNotFoundError("CLIP weights RN50/openai are not available offline")
+    except FileNotFoundError:
+        log.exception("Training failed")
+    window.log_dock.show()
+    settle(300)
+    window.log_dock.grab().save(str(OUT / "log.png"))
+
+
+def save_dialogs(window, settle) -> None:
+    """The dialogs a new user meets: New Project, a missing-weights message, the model manager, shortcuts."""
+    from engine.errors import ModelNotFound
+
+    shots = {"new-project": window.new_project()}
+    try:
+        raise ModelNotFound("CLIP weights RN50/openai are not available offline. Fetch them once on a connected "
+                            "machine with `t2ipal fetch clip RN50 openai`.")
+    except ModelNotFound as exc:
+        shots["error"] = window.errors.show(exc, context="Training")
+    for name, dialog in shots.items():
+        settle(200)
+        dialog.grab().save(str(OUT / f"dialog-{name}.png"))
+        dialog.close()
+    for name, dialog in (("models", window.show_model_manager()), ("shortcuts", window.show_shortcuts())):
+        settle(200)
+        dialog.grab().save(str(OUT / f"dialog-{name}.png"))
+        dialog.close()
+
+
 def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     tmp = Path(tempfile.mkdtemp(prefix="t2ipal-shots-"))
@@ -93,6 +128,7 @@ def main() -> int:
     app = create_app(theme=os.environ.get("T2IPAL_THEME", "light"))
     window = build_window()
     window.resize(1280, 820)
+    window.fit_to_screen()
     window.show()
     project = build_project(tmp)
     window.open_project(project)
@@ -110,8 +146,8 @@ def main() -> int:
         window.show_panel(key)
         settle(600 if key == "browse" else 200)
         window.grab().save(str(OUT / f"{key}.png"))
-    window.log_dock.show()
-    window.grab().save(str(OUT / "log.png"))
+    save_dialogs(window, settle)
+    save_log(window, settle)
     print("\n".join(sorted(str(p) for p in OUT.glob("*.png"))))
     window.close()
     app.quit()

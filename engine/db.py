@@ -111,7 +111,7 @@ def migrate(db: sqlite_utils.Database, areas: tuple[str, ...] | None = None) -> 
                     "ON CONFLICT(area) DO UPDATE SET version = excluded.version",
                     [area, version],
                 )
-            log.info("migrated %s schema to version %d", area, version)
+            log.debug("migrated %s schema to version %d", area, version)
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +152,19 @@ class Project:
                     rows,
                 )
         return self.model_record()
+
+    # ---- small per-project state the front ends remember (e.g. the folders to tag) ---------------
+    def paths_state(self, key: str) -> list[Path]:
+        """Paths stored under `key` (relative to the project where they are inside it)."""
+        with self.db() as db:
+            row = db.execute(f"SELECT value FROM {STATE_TABLE} WHERE key = ?", [f"paths:{key}"]).fetchone()
+        return [self.root / p for p in json.loads(row[0])] if row else []
+
+    def set_paths_state(self, key: str, paths: Sequence[str | Path]) -> None:
+        text = json.dumps([self._relative(Path(p)) for p in paths])
+        with self.db() as db, db.conn:
+            db.conn.execute(f"INSERT INTO {STATE_TABLE}(key, value) VALUES (?, ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [f"paths:{key}", text])
 
 
 def project_at(path: str | Path) -> Project:

@@ -10,6 +10,21 @@ from PySide6.QtCore import QObject, Signal
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class OneLineFormatter(logging.Formatter):
+    """One line per record; a traceback goes to `record.details` (shown on request), never into the line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        details = self.formatException(record.exc_info) if record.exc_info else (record.exc_text or "")
+        record.details = details  # type: ignore[attr-defined]
+        line = self._line(record)
+        return line + ("  [details]" if details else "")
+
+    def _line(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        return self.formatMessage(record).splitlines()[0]
+
+
 class _Emitter(QObject):
     record = Signal(object)
 
@@ -21,7 +36,7 @@ class QtLogHandler(logging.Handler):
         super().__init__(logging.DEBUG)
         self.emitter = _Emitter()
         self.backlog: collections.deque[logging.LogRecord] = collections.deque(maxlen=backlog)
-        self.setFormatter(logging.Formatter(FORMAT, datefmt="%H:%M:%S"))
+        self.setFormatter(OneLineFormatter(FORMAT, datefmt="%H:%M:%S"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShowEvent, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -19,17 +19,23 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from engine import api
 from engine.project import Project
 from t2ipal_gui import logbridge
 from t2ipal_gui.context import AppContext
+from t2ipal_gui.dialogs import confirm as ask
 from t2ipal_gui.dialogs.about import AboutDialog
-from t2ipal_gui.dialogs.error import ErrorReporter
+from t2ipal_gui.dialogs.error import OPEN_MODEL_MANAGER, ErrorReporter
+from t2ipal_gui.dialogs.models import ModelManagerDialog
+from t2ipal_gui.dialogs.new_project import NewProjectDialog
 from t2ipal_gui.dialogs.preferences import PreferencesDialog
+from t2ipal_gui.dialogs.shortcuts import ShortcutsDialog, docs_url
 from t2ipal_gui.oneclick import OneClickBar
 from t2ipal_gui.panels.base import Panel
 from t2ipal_gui.panels.browse import BrowsePanel
@@ -56,7 +62,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("T2I-PAL Tagger")
         self.setWindowIcon(app_icon())
         self.setObjectName("mainWindow")
-        self.errors = ErrorReporter(self)
+        self._fitted = False
+        self.errors = ErrorReporter(self, {OPEN_MODEL_MANAGER: self.show_model_manager})
         self.ctx.runner.job_failed.connect(lambda job, exc: self.errors.show(exc, job.traceback, job.name))
         self.ctx.error.connect(lambda exc, where: self.errors.show(exc, context=where))
         self._build_central()
@@ -82,7 +89,13 @@ class MainWindow(QMainWindow):
             item = QListWidgetItem(f"{number}  {cls.title}")
             item.setToolTip(cls.subtitle)
             self.nav.addItem(item)
+        self.undo_group = QUndoGroup(self)
+        for panel in self.panels.values():
+            stack = getattr(panel, "undo_stack", None)
+            if stack is not None:
+                self.undo_group.addStack(stack)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._activate_undo)
         self.nav.setCurrentRow(0)
         self.oneclick = OneClickBar(self.ctx, self)
         right = QWidget()
@@ -114,11 +127,20 @@ class MainWindow(QMainWindow):
         file.addAction(self._action("&Open Project…", self.open_project_dialog, QKeySequence.StandardKey.Open))
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file.addAction(self._action("&Close Project", self.ctx.close_project))
+        file.addAction(self._action("&Close Project", self.close_project, QKeySequence.StandardKey.Close))
         file.addSeparator()
         file.addAction(self._action("&Preferences…", self.show_preferences, QKeySequence.StandardKey.Preferences))
+        file.addAction(self._action("&Model Manager…", self.show_model_manager))
         file.addSeparator()
         file.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        edit = bar.addMenu("&Edit")
+        undo = self.undo_group.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_group.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.StandardKey.Redo)
+        edit.addAction(undo)
+        edit.addAction(redo)
+        self.undo_action, self.redo_action = undo, redo
         view = bar.addMenu("&View")
         for number, (key, panel) in enumerate(self.panels.items(), start=1):
             view.addAction(self._action(panel.title, partial(self.show_panel, key), f"Ctrl+{number}"))
@@ -128,6 +150,9 @@ class MainWindow(QMainWindow):
         run.addAction(self._action("Run &All Steps", self.oneclick.start, "Ctrl+R"))
         run.addAction(self._action("&Cancel All Jobs", self.ctx.runner.cancel_all, "Ctrl+."))
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"))
+        help_menu.addAction(self._action("&User Guide", lambda: QDesktopServices.openUrl(docs_url())))
+        help_menu.addSeparator()
         help_menu.addAction(self._action("&About T2I-PAL Tagger", lambda: AboutDialog(self).exec()))
 
     def _build_status(self) -> None:
@@ -146,17 +171,60 @@ class MainWindow(QMainWindow):
         return action
 
     # -- projects ---------------------------------------------------------------------------------
-    def new_project(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose or create an empty folder for the new project")
-        if folder:
-            self.open_project(folder, create=True)
+    def new_project(self) -> NewProjectDialog:
+        dialog = NewProjectDialog(str(self.ctx.settings.value("projects/location", "")), self)
+        dialog.accepted.connect(lambda: self.create_project(dialog))
+        dialog.open()
+        return dialog
+
+    def create_project(self, dialog: NewProjectDialog) -> bool:
+        """Create the dialog's project (with its starting label set) and open it on Labels."""
+        if not self._may_drop_edits():
+            return False
+        folder = dialog.folder()
+        try:
+            labelset = dialog.labelset()
+            api.create_project(folder, labels=labelset)
+        except Exception as exc:  # noqa: BLE001 - shown in the error dialog
+            self.ctx.report(exc, f"Creating project {folder}")
+            return False
+        self.ctx.settings.set_value("projects/location", str(folder.parent))
+        if self.open_project(folder, ask=False):
+            self.show_panel("labels")
+            return True
+        return False
+
+    def close_project(self) -> bool:
+        if not self._may_drop_edits():
+            return False
+        self.ctx.close_project()
+        return True
+
+    def _may_drop_edits(self) -> bool:
+        """Unsaved label edits are lost when the project closes: ask first."""
+        labels = self.panels.get("labels")
+        if labels is None or self.ctx.project is None or not labels.is_dirty():  # type: ignore[attr-defined]
+            return True
+        return ask.confirm(self, "Unsaved labels", "Your label edits are not saved.", "Discard Edits",
+                           informative="Close the project without saving them? (Cancel, then Save in Labels.)")
+
+    def _activate_undo(self, row: int) -> None:
+        panel = list(self.panels.values())[row] if 0 <= row < len(self.panels) else None
+        self.undo_group.setActiveStack(getattr(panel, "undo_stack", None))  # type: ignore[arg-type]  # None: none
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.open()
+        return dialog
 
     def open_project_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a project folder")
         if folder:
             self.open_project(folder)
 
-    def open_project(self, folder: str | Path, create: bool = False) -> bool:
+    def open_project(self, folder: str | Path, create: bool = False, ask: bool = True) -> bool:
+        if ask and not self._may_drop_edits():
+            return False
         try:
             self.ctx.open_project(folder, create=create)
         except Exception as exc:  # noqa: BLE001 - shown in the error dialog
@@ -188,8 +256,14 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(list(self.panels).index(key))
         return self.panels[key]
 
+    def show_model_manager(self) -> ModelManagerDialog:
+        prefs = self.ctx.settings.preferences()
+        dialog = ModelManagerDialog(self.ctx.runner, offline=prefs.offline, cache_dir=prefs.cache_dir, parent=self)
+        dialog.open()
+        return dialog
+
     def show_preferences(self) -> None:
-        dialog = PreferencesDialog(self.ctx.settings.preferences(), self)
+        dialog = PreferencesDialog(self.ctx.settings.preferences(), self, self.ctx.runner)
         if dialog.exec():
             prefs = dialog.preferences()
             self.ctx.settings.save_preferences(prefs)
@@ -206,13 +280,54 @@ class MainWindow(QMainWindow):
         geometry = self.ctx.settings.window_geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1180, 780)
+        self.fit_to_screen()
         state = self.ctx.settings.window_state()
         if state is not None:
             self.restoreState(state)
         row = str(self.ctx.settings.value("window/panel", 0))
         self.nav.setCurrentRow(int(row) if row.isdigit() and int(row) < len(self.panels) else 0)
 
+    def fit_to_screen(self) -> None:
+        """Never larger than the screen's free area (1.5× scaling on a small screen), and on it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()
+        if frame.isNull() or frame.height() <= 0:  # not decorated yet: leave room for a title bar and borders
+            frame = QSize(8, 40)
+        width = min(self.width(), free.width() - frame.width())
+        height = min(self.height(), free.height() - frame.height())
+        self.setMinimumSize(min(self.minimumWidth(), width), min(self.minimumHeight(), height))
+        self.resize(width, height)
+        x = min(max(self.x(), free.left()), free.right() - width - frame.width() + 1)
+        y = min(max(self.y(), free.top()), free.bottom() - height - frame.height() + 1)
+        self.move(x, y)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if not self._fitted:  # the window manager's frame is known once shown
+            self._fitted = True
+            QTimer.singleShot(0, self.fit_to_screen)
+
+    def may_quit(self) -> bool:
+        """A running job: ask whether to cancel it and quit, or keep it running."""
+        running = self.ctx.runner.running()
+        if not running:
+            return self._may_drop_edits()
+        box = QMessageBox(QMessageBox.Icon.Question, "A job is running",
+                          f"“{running[-1].name}” is still running.", QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText("Cancel it and quit? Finished work is kept; start it again to resume.")
+        quit_button = box.addButton("Cancel Job and Quit", QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is quit_button and self._may_drop_edits()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if not self.may_quit():
+            event.ignore()
+            return
         self.ctx.settings.save_window(self.saveGeometry(), self.saveState())
         self.ctx.settings.set_value("window/panel", self.nav.currentRow())
         if not self.ctx.runner.shutdown(5000):

@@ -8,7 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from t2ipal_gui.resources import ICON_DIR
+
 ACCENT = "#3d7be0"
+CHECK_ICON = ICON_DIR / "check.svg"
 
 _QSS = """
 QListWidget#nav { border: none; padding: 6px 4px; font-size: 10.5pt; }
@@ -27,6 +30,12 @@ QPushButton[role="primary"] { background: %(accent)s; color: white; border: none
     padding: 6px 14px; font-weight: 600; }
 QPushButton[role="primary"]:disabled { background: %(muted)s; }
 QGroupBox { font-weight: 600; }
+QCheckBox::indicator, QGroupBox::indicator { width: 14px; height: 14px; border: 1px solid %(boxborder)s;
+    border-radius: 3px; background: %(boxbg)s; }
+QCheckBox::indicator:hover { border-color: %(accent)s; }
+QCheckBox::indicator:checked, QGroupBox::indicator:checked { background: %(accent)s; border-color: %(accent)s;
+    image: url(%(check)s); }
+QCheckBox::indicator:disabled { border-color: %(muted)s; background: transparent; }
 """
 
 
@@ -89,6 +98,9 @@ def apply_theme(app: QApplication, choice: str = "system") -> bool:
         "chipborder": "#4a505a" if dark else "#c9d0da",
         "okbg": "#23402e" if dark else "#e3f4e8",
         "errbg": "#4a2a2a" if dark else "#fbe6e6",
+        "boxborder": "#8a909a" if dark else "#7b8494",  # unticked boxes stay visible on either background
+        "boxbg": "#1e2024" if dark else "#ffffff",
+        "check": CHECK_ICON.as_posix(),
     }
     app.setStyleSheet(_QSS % colours)
     app.setProperty("t2ipal_dark", dark)

@@ -7,9 +7,12 @@ from engine.api.captions import (
     add_captions,
     caption_stats,
     count_captions,
+    delete_captions,
     generate_captions,
     import_captions,
     list_captions,
+    restore_captions,
+    update_caption,
 )
 from engine.api.evaluation import evaluate
 from engine.api.models import (
@@ -29,6 +32,8 @@ from engine.api.projects import (
     open_project,
     resolve_labels,
     save_labels,
+    set_tag_folders,
+    tag_folders,
 )
 from engine.api.review import (
     Decision,
@@ -88,6 +93,7 @@ __all__ = [
     "count_captions",
     "create_project",
     "decide",
+    "delete_captions",
     "delete_synthetic",
     "evaluate",
     "explain",
@@ -108,12 +114,15 @@ __all__ = [
     "open_project",
     "query",
     "resolve_labels",
+    "restore_captions",
     "save_labels",
+    "set_tag_folders",
     "synthesize",
     "synthesize_on_ray",
     "synthetic_images",
     "synthetic_path",
     "tag",
+    "tag_folders",
     "tag_labels",
     "tag_on_ray",
     "tag_with_model",
@@ -121,4 +130,5 @@ __all__ = [
     "train",
     "train_from_files",
     "undo",
+    "update_caption",
 ]

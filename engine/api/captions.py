@@ -112,3 +112,28 @@ def count_captions(project: Project) -> int:
     labels = load_labels(project)
     with project.db() as db:
         return CaptionStore(db).count(labels.name)
+
+
+def update_caption(project: Project, caption_id: int, text: str) -> Any:
+    """Change a caption's text (its labels follow the new words); returns the stored Caption."""
+    from engine.captions.store import CaptionStore
+
+    labels = load_labels(project)
+    with project.db() as db:
+        return CaptionStore(db).update_caption(labels, caption_id, text)
+
+
+def delete_captions(project: Project, caption_ids: list[int]) -> list[Any]:
+    """Delete captions; returns them, for `restore_captions` (undo)."""
+    from engine.captions.store import CaptionStore
+
+    with project.db() as db:
+        return CaptionStore(db).delete_captions(caption_ids)
+
+
+def restore_captions(project: Project, captions: list[Any]) -> int:
+    """Put deleted captions back as they were."""
+    from engine.captions.store import CaptionStore
+
+    with project.db() as db:
+        return CaptionStore(db).restore_captions(captions)

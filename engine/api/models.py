@@ -99,14 +99,17 @@ def train(
     The inputs are checked before torch is imported; a training that stops early resumes on the next call.
     """
     from engine.clip.config import BackboneConfig, ModelConfig
+    from engine.clip.vocabulary import check_config_vocabulary
     from engine.training.config import TrainConfig
     from engine.training.project_data import training_set_from_project
 
     labels = load_labels(project)
+    backbone = backbone or BackboneConfig()
+    check_config_vocabulary(backbone, labels.names)  # before any image or weight is read
     dataset = training_set_from_project(project, labels)
     from engine.training.job import train_model  # imports torch
 
-    result = train_model(dataset, project.model_dir, backbone_cfg=backbone or BackboneConfig(),
+    result = train_model(dataset, project.model_dir, backbone_cfg=backbone,
                          model_cfg=model or ModelConfig(), train_cfg=train or TrainConfig(),
                          cache_dir=project.feature_cache_dir, device=device, precision=precision,
                          progress=progress, cancel=cancel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from engine.errors import InputError
@@ -84,3 +85,12 @@ def save_labels(project: Project, labels: LabelSet) -> Path:
     with project.db() as db:
         CaptionStore(db).add_labelset(labels)
     return path
+
+
+def tag_folders(project: Project) -> list[Path]:
+    """The photo folders the project tags (remembered across restarts; relative inside the project folder)."""
+    return project.paths_state("tag_folders")
+
+
+def set_tag_folders(project: Project, folders: Sequence[str | Path]) -> None:
+    project.set_paths_state("tag_folders", list(folders))

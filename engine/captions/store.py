@@ -273,6 +273,49 @@ class CaptionStore:
                 rows,
             )
 
+    # -- editing -----------------------------------------------------------------------------------
+    def update_caption(self, labelset: LabelSet, caption_id: int, text: str) -> Caption:
+        """Replace a caption's text; its labels are read again by the noun filter. InputError when it names none."""
+        text = " ".join(text.split())
+        labels = [labelset.names[i] for i in NounFilter(labelset).labels_of(text)]
+        if not labels:
+            raise InputError(f"“{text}” names none of the labels; a caption must mention at least one")
+        row = self.db.execute("SELECT source FROM captions WHERE id = ? AND labelset = ?",
+                              [caption_id, labelset.name]).fetchone()
+        if row is None:
+            raise InputError(f"caption {caption_id} is not in the label set {labelset.name!r}")
+        h = caption_hash(text)
+        with transaction(self.db):
+            clash = self.db.execute("SELECT id FROM captions WHERE labelset = ? AND hash = ? AND id != ?",
+                                    [labelset.name, h, caption_id]).fetchone()
+            if clash is not None:
+                raise InputError(f"“{text}” is already a caption")
+            self.db.execute("UPDATE captions SET text = ?, hash = ?, labels = ?, given_labels = NULL WHERE id = ?",
+                            [text, h, json.dumps(labels), caption_id])
+        return Caption(caption_id, text, labels, row[0], h, labelset.name)
+
+    def delete_captions(self, ids: Iterable[int]) -> list[Caption]:
+        """Delete captions by id; returns what was deleted (so it can be put back)."""
+        ids = [int(i) for i in ids]
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        with transaction(self.db):
+            rows = self.db.execute(f"SELECT id, text, labels, source, hash, labelset FROM captions "
+                                   f"WHERE id IN ({marks}) ORDER BY id", ids).fetchall()
+            self.db.execute(f"DELETE FROM captions WHERE id IN ({marks})", ids)
+        return [Caption(cid, text, json.loads(labels), src, h, ls) for cid, text, labels, src, h, ls in rows]
+
+    def restore_captions(self, captions: Iterable[Caption]) -> int:
+        """Put deleted captions back with their ids, labels and sources (undo of `delete_captions`)."""
+        now = time.time()
+        rows = [(c.id, c.labelset, c.hash, c.text, json.dumps(c.labels), c.source, now) for c in captions]
+        with transaction(self.db):
+            before = self.db.conn.total_changes
+            self.db.conn.executemany("INSERT OR IGNORE INTO captions(id, labelset, hash, text, labels, source, "
+                                     "added_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            return self.db.conn.total_changes - before
+
     # -- reading -----------------------------------------------------------------------------------
     def iter_captions(self, labelset_name: str | None = None, *, source: str | None = None) -> Iterator[Caption]:
         sql = "SELECT id, text, labels, source, hash, labelset FROM captions"

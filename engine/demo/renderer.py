@@ -10,6 +10,7 @@ import numpy as np
 
 from engine.config import require_int, require_range
 from engine.demo import world
+from engine.errors import InputError
 from engine.progress import check_cancel
 from engine.synthesis.backend import RenderRequest
 
@@ -77,6 +78,25 @@ def render_caption(text: str, seed: int, *, size: int = world.IMAGE_SIZE, style:
     return world.render_scene(scene, rng, size=size, clutter=False)
 
 
+def undrawable(names: Sequence[str]) -> list[str]:
+    """The names the demo world cannot draw (it draws only its own shapes)."""
+    return [n for n in names if not world.caption_classes(n)]
+
+
+def refuse_undrawable(requests: Sequence[RenderRequest]) -> None:
+    """Raise InputError before drawing anything when a request names labels, or a caption no shape, it cannot draw."""
+    labels = sorted({label for req in requests for label in req.labels})
+    missing = undrawable(labels)
+    empty = [req.caption for req in requests if not parse_caption(req.caption).objects]
+    if missing or empty:
+        what = f"the labels {', '.join(missing)}" if missing else f"“{empty[0]}”"
+        raise InputError(
+            f"the demo renderer cannot draw {what}: it draws only the demo world's shapes "
+            f"({', '.join(world.CLASS_NAMES)}). Choose the diffusers backend with a text-to-image model "
+            "(fetch one in Preferences → Manage Models…, or `t2ipal fetch sd` on a connected machine)."
+        )
+
+
 class DemoRenderer:
     """`SynthesisBackend` "demo": the demo world's clean synthetic style, rendered from the caption alone."""
 
@@ -107,6 +127,7 @@ class DemoRenderer:
         return 0.002
 
     def render(self, requests: Sequence[RenderRequest], *, cancel: CancelToken | None = None) -> list[Image.Image]:
+        refuse_undrawable(requests)
         out = []
         for req in requests:
             check_cancel(cancel)

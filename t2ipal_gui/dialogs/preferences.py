@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.clip.config import DEFAULT_BACKBONE
+from t2ipal_gui.dialogs.models import ModelManagerDialog
 from t2ipal_gui.settings import DEVICES, THEMES, Preferences
+from t2ipal_gui.workers import JobRunner
 
 
 def _with_browse(edit: QLineEdit, title: str) -> QWidget:
@@ -39,8 +41,9 @@ def _with_browse(edit: QLineEdit, title: str) -> QWidget:
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
+    def __init__(self, prefs: Preferences, parent: QWidget | None = None, runner: JobRunner | None = None) -> None:
         super().__init__(parent)
+        self.runner = runner
         self.setWindowTitle("Preferences")
         self.setMinimumWidth(560)
         self.synthesis_model = QLineEdit(prefs.synthesis_model)
@@ -64,7 +67,17 @@ class PreferencesDialog(QDialog):
         form.addRow("CLIP weights:", _with_browse(self.clip_pretrained, "CLIP weights folder"))
         form.addRow("Model cache:", _with_browse(self.cache_dir, "Model cache folder"))
         form.addRow("Device:", self.device)
-        form.addRow("", self.offline)
+        self.models_button = QPushButton("Manage Models…")
+        self.models_button.setObjectName("manageModels")
+        self.models_button.setToolTip("See the CLIP and text-to-image models on this computer, fetch more")
+        self.models_button.clicked.connect(self.show_models)
+        self.models_button.setVisible(runner is not None)
+        offline_row = QWidget()
+        line = QHBoxLayout(offline_row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.offline, 1)
+        line.addWidget(self.models_button)
+        form.addRow("Downloads:", offline_row)
         form.addRow("Theme:", self.theme)
         note = QLabel("“system” follows your desktop’s light or dark scheme.")
         note.setProperty("role", "subtitle")
@@ -75,6 +88,15 @@ class PreferencesDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addWidget(buttons)
+
+    def show_models(self) -> ModelManagerDialog | None:
+        """The model manager, honouring the “Never download” box as it is ticked right now."""
+        if self.runner is None:
+            return None
+        dialog = ModelManagerDialog(self.runner, offline=self.offline.isChecked(),
+                                    cache_dir=self.cache_dir.text().strip(), parent=self)
+        dialog.open()
+        return dialog
 
     def preferences(self) -> Preferences:
         return Preferences(

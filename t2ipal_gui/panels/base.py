@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from engine.project import Project
 from t2ipal_gui.context import AppContext
@@ -16,6 +16,7 @@ class EmptyState(QWidget):
     """A centred message with an optional action button."""
 
     action = Signal()
+    second_action = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -23,21 +24,30 @@ class EmptyState(QWidget):
         self.label.setProperty("role", "empty")
         self.label.setWordWrap(True)
         self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.label.setMaximumWidth(520)
+        self.label.setMinimumWidth(240)
         self.button = QPushButton()
         self.button.setProperty("role", "primary")
         self.button.clicked.connect(self.action)
+        self.second = QPushButton()
+        self.second.clicked.connect(self.second_action)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.button)
+        buttons.addWidget(self.second)
+        buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(2)
-        layout.addWidget(self.label, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(self.label)
         layout.addSpacing(10)
-        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(buttons)
         layout.addStretch(3)
 
-    def set(self, text: str, button: str = "") -> None:
+    def set(self, text: str, button: str = "", second: str = "") -> None:
         self.label.setText(text)
         self.button.setText(button)
         self.button.setVisible(bool(button))
+        self.second.setText(second)
+        self.second.setVisible(bool(second))
 
 
 class Panel(QWidget):
@@ -46,7 +56,7 @@ class Panel(QWidget):
     title = ""
     subtitle = ""
     needs_project = True
-    empty_no_project = "Open or create a project to start (File → New Project…)."
+    empty_no_project = "No project is open. Create a new project, or open one you made before."
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +70,7 @@ class Panel(QWidget):
         self.stack = QStackedWidget()
         self.empty = EmptyState()
         self.empty.action.connect(self.on_empty_action)
+        self.empty.second_action.connect(self.on_empty_second_action)
         self.content = QWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.content)
@@ -109,7 +120,7 @@ class Panel(QWidget):
 
     def _update_state(self) -> None:
         if self.needs_project and self.project is None:
-            self.empty.set(self.empty_no_project, "New Project…")
+            self.empty.set(self.empty_no_project, "New Project…", "Open Project…")
             self.stack.setCurrentWidget(self.empty)
         else:
             self.stack.setCurrentWidget(self.content)
@@ -129,6 +140,11 @@ class Panel(QWidget):
         new_project = getattr(self.window(), "new_project", None)
         if callable(new_project):
             new_project()
+
+    def on_empty_second_action(self) -> None:
+        open_project = getattr(self.window(), "open_project_dialog", None)
+        if callable(open_project):
+            open_project()
 
     # -- for subclasses -------------------------------------------------------------------------
     def build(self, content: QWidget) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import api
-from engine.errors import InputError
+from engine.errors import EngineError, InputError
 from engine.labels import LabelSet
 from t2ipal_gui.panels.base import Panel
 from t2ipal_gui.widgets import JobRow
@@ -29,6 +31,44 @@ from t2ipal_gui.workers import Job
 
 log = logging.getLogger(__name__)
 SHOW_MAX = 2000
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class DeleteCaptions(QUndoCommand):
+    """Delete captions; undo puts them back with their ids and labels."""
+
+    def __init__(self, panel: CaptionsPanel, ids: list[int]) -> None:
+        super().__init__(f"Delete {len(ids)} caption{'s' if len(ids) != 1 else ''}")
+        self.panel, self.ids = panel, ids
+        self.deleted: list[Any] = []
+
+    def redo(self) -> None:
+        self.deleted = api.delete_captions(self.panel.active_project, self.ids)
+        self.panel.ctx.data_changed.emit("captions")
+
+    def undo(self) -> None:
+        api.restore_captions(self.panel.active_project, self.deleted)
+        self.panel.ctx.data_changed.emit("captions")
+
+
+class EditCaption(QUndoCommand):
+    """A caption's text changed (already stored when pushed); undo writes the old text back."""
+
+    def __init__(self, panel: CaptionsPanel, caption_id: int, before: str, after: str) -> None:
+        super().__init__("Edit caption")
+        self.panel, self.caption_id, self.before, self.after = panel, caption_id, before, after
+        self._stored = True
+
+    def redo(self) -> None:
+        if self._stored:
+            self._stored = False
+            return
+        api.update_caption(self.panel.active_project, self.caption_id, self.after)
+        self.panel.ctx.data_changed.emit("captions")
+
+    def undo(self) -> None:
+        api.update_caption(self.panel.active_project, self.caption_id, self.before)
+        self.panel.ctx.data_changed.emit("captions")
 
 
 class CaptionsPanel(Panel):
@@ -43,7 +83,24 @@ class CaptionsPanel(Panel):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(1, 200)
         self.table.setAlternatingRowColors(True)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.DoubleClicked | QTableWidget.EditTrigger.EditKeyPressed)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.itemChanged.connect(self._edited)
+        self.undo_stack = QUndoStack(self)
+        self.search = QLineEdit()
+        self.search.setObjectName("captionSearch")
+        self.search.setPlaceholderText("Search captions…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self._filter())
+        self.delete_button = QPushButton("Delete selected")
+        self.delete_button.setToolTip("Delete the selected captions (Del); Edit → Undo brings them back")
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.shown_count = QLabel()
+        self.shown_count.setProperty("role", "subtitle")
+        tools = QHBoxLayout()
+        tools.addWidget(self.search, 1)
+        tools.addWidget(self.shown_count)
+        tools.addWidget(self.delete_button)
         self.new_caption = QLineEdit()
         self.new_caption.setPlaceholderText("Write a caption, e.g. “a dog sleeping next to a bicycle”, and press Enter")
         self.new_caption.returnPressed.connect(self.add_caption)
@@ -62,6 +119,7 @@ class CaptionsPanel(Panel):
         col.setContentsMargins(0, 0, 6, 0)
         col.addWidget(self.import_row)
         col.addWidget(self.generate_row)
+        col.addLayout(tools)
         col.addWidget(self.table, 1)
         col.addLayout(add_row)
         self.counts = QListWidget()
@@ -100,10 +158,13 @@ class CaptionsPanel(Panel):
         self.new_caption.clear()
         self.import_row.reset()
         self.generate_row.reset()
+        self.search.clear()
+        self.undo_stack.clear()
 
     def refresh(self) -> None:
         project = self.active_project
         labelset = self.labelset()
+        self.captions: list[Any] = []
         self.table.setRowCount(0)
         self.counts.clear()
         for job_row in (self.import_row, self.generate_row):
@@ -113,10 +174,8 @@ class CaptionsPanel(Panel):
             return
         captions = api.list_captions(project)
         stats = api.caption_stats(project)
-        self.table.setRowCount(min(len(captions), SHOW_MAX))
-        for row, caption in enumerate(captions[:SHOW_MAX]):
-            self.table.setItem(row, 0, QTableWidgetItem(caption.text))
-            self.table.setItem(row, 1, QTableWidgetItem(", ".join(caption.labels)))
+        self.captions = captions
+        self._filter()
         for name in stats.names:
             n = stats.per_label.get(name, 0)
             mark = "⚠ " if name in stats.thin_labels else ""
@@ -130,6 +189,60 @@ class CaptionsPanel(Panel):
             )
         else:
             self.warning.setText(f"{stats.total} captions; every label has at least {stats.min_count}.")
+
+    def _filter(self) -> None:
+        """Show the captions whose text or labels contain the search words (all of them, any case)."""
+        words = self.search.text().lower().split()
+        shown = [c for c in getattr(self, "captions", [])
+                 if all(w in c.text.lower() or w in ", ".join(c.labels).lower() for w in words)]
+        blocked = self.table.blockSignals(True)
+        self.table.setRowCount(min(len(shown), SHOW_MAX))
+        for row, caption in enumerate(shown[:SHOW_MAX]):
+            text = QTableWidgetItem(caption.text)
+            text.setData(ID_ROLE, caption.id)
+            labels = QTableWidgetItem(", ".join(caption.labels))
+            labels.setFlags(labels.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(row, 0, text)
+            self.table.setItem(row, 1, labels)
+        self.table.blockSignals(blocked)
+        total = len(getattr(self, "captions", []))
+        self.shown_count.setText(f"{len(shown)} of {total}" if words else f"{total} captions")
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        items = [self.table.item(r, 0) for r in rows]
+        return [int(item.data(ID_ROLE)) for item in items if item is not None]
+
+    def delete_selected(self) -> int:
+        ids = self.selected_ids()
+        if ids:
+            self.undo_stack.push(DeleteCaptions(self, ids))
+        return len(ids)
+
+    def _edited(self, item: QTableWidgetItem) -> None:
+        if item.column() != 0 or item.data(ID_ROLE) is None:
+            return
+        caption_id = int(item.data(ID_ROLE))
+        before = next((c.text for c in self.captions if c.id == caption_id), "")
+        after = item.text().strip()
+        if after == before:
+            return
+        try:
+            api.update_caption(self.active_project, caption_id, after)
+        except EngineError as exc:
+            self.warning.setText(f"Not changed: {exc}")
+            blocked = self.table.blockSignals(True)
+            item.setText(before)
+            self.table.blockSignals(blocked)
+            return
+        self.undo_stack.push(EditCaption(self, caption_id, before, after))
+        self.ctx.data_changed.emit("captions")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.table.hasFocus():
+            self.delete_selected()
+        else:
+            super().keyPressEvent(event)
 
     def add_caption(self) -> None:
         text = self.new_caption.text().strip()

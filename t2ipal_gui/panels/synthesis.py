@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine import api
+from engine.api import weights
+from engine.errors import EngineError
 from engine.synthesis import SynthesisConfig, available_backends
 from engine.synthesis.diffusers_backend import DiffusersConfig
+from t2ipal_gui.dialogs import confirm as ask
 from t2ipal_gui.models.thumbnails import ThumbnailModel
 from t2ipal_gui.panels.base import Panel
 from t2ipal_gui.pipeline import SynthesisSettings
@@ -32,6 +35,8 @@ from t2ipal_gui.widgets import JobRow, format_duration
 from t2ipal_gui.workers import Job
 
 log = logging.getLogger(__name__)
+DEMO_REFUSED = ("The demo renderer draws only the demo world's shapes. For your labels, fetch a text-to-image model "
+                "(Preferences → Manage Models…) and use the diffusers backend.")
 
 
 class SynthesisPanel(Panel):
@@ -139,7 +144,24 @@ class SynthesisPanel(Panel):
         self.label_pick.blockSignals(False)
         self.model.set_paths([])
 
+    def _offer_demo(self) -> None:
+        """The demo renderer draws only the demo world's shapes: offered for the demo world's labels only."""
+        index = self.backend.findText("demo")
+        item = self.backend.model().item(index) if index >= 0 else None  # type: ignore[attr-defined]
+        if item is None:
+            return
+        try:
+            names = list(api.load_labels(self.active_project).names)
+        except EngineError:
+            names = []
+        ok = weights.demo_labels_only(names)
+        item.setEnabled(ok)
+        item.setToolTip("" if ok else DEMO_REFUSED)
+        if not ok and self.backend.currentText() == "demo":
+            self.backend.setCurrentText(SynthesisSettings().backend)
+
     def refresh(self) -> None:
+        self._offer_demo()
         self.records = api.synthetic_images(self.active_project)
         current = self.label_pick.currentText()
         labels = sorted({lab for r in self.records for lab in r.labels})
@@ -169,6 +191,10 @@ class SynthesisPanel(Panel):
         shown = self._shown()
         doomed = [shown[r] for r in rows if r < len(shown)]
         if not doomed:
+            return 0
+        if not ask.confirm(self, "Delete images", f"Delete {len(doomed)} synthetic image"
+                           f"{'s' if len(doomed) != 1 else ''}?", "Delete",
+                           informative="The next synthesis run renders replacements for them."):
             return 0
         n = api.delete_synthetic(self.active_project, doomed)
         log.info("deleted %d synthetic images", n)

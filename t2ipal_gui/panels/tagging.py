@@ -127,7 +127,10 @@ class TaggingPanel(Panel):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        self.ctx.tag_folders = self.folders.folders()
+        folders = self.folders.folders()
+        if self.project is not None and folders != self.ctx.tag_folders:
+            api.set_tag_folders(self.project, folders)
+        self.ctx.tag_folders = folders
         self.job_row.start.setEnabled(self.model_ready and bool(self.folders.count()) and not self.job_row.running)
 
     def reset(self) -> None:
@@ -140,6 +143,9 @@ class TaggingPanel(Panel):
 
     def refresh(self) -> None:
         project = self.active_project
+        if not self.folders.count():
+            for folder in api.tag_folders(project):
+                self.folders.add_folder(str(folder))
         status = api.model_status(project)
         self.model_ready = status.exported and status.labels_match
         self.model_text.setText(describe_model(project, status))

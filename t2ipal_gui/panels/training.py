@@ -5,89 +5,31 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from engine import api
+from engine.api import weights
 from engine.clip.config import VARIANTS, BackboneConfig, ModelConfig
-from engine.errors import ConfigError
+from engine.errors import ConfigError, EngineError
 from engine.progress import ProgressEvent
 from engine.training.config import TrainConfig
 from t2ipal_gui.panels.base import Panel
 from t2ipal_gui.pipeline import TrainingSettings
+from t2ipal_gui.plots import LabelBars, TrainingPlot
 from t2ipal_gui.widgets import JobRow, format_duration
 from t2ipal_gui.workers import Job
 
 log = logging.getLogger(__name__)
-
-
-class PlotWidget(QWidget):
-    """Two series on shared x (epochs): loss (left scale) and held-out mAP (right scale, 0-100)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("trainingPlot")
-        self.setMinimumHeight(180)
-        self.loss: list[tuple[float, float]] = []
-        self.map: list[tuple[float, float]] = []
-
-    def clear(self) -> None:
-        self.loss.clear()
-        self.map.clear()
-        self.update()
-
-    def add(self, x: float, loss: float | None, heldout_map: float | None) -> None:
-        if loss is not None:
-            self.loss.append((x, loss))
-        if heldout_map is not None:
-            self.map.append((x, heldout_map))
-        self.update()
-
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        r = self.rect().adjusted(44, 12, -44, -24)
-        p.fillRect(self.rect(), pal.base())
-        p.setPen(QPen(pal.mid().color()))
-        p.drawRect(r)
-        p.setPen(pal.text().color())
-        if not self.loss and not self.map:
-            text = "Loss and held-out mAP appear here while training runs"
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, text)
-            return
-        xs = [x for x, _ in self.loss + self.map]
-        x0, x1 = min(xs), max(max(xs), min(xs) + 1e-9)
-        lmax = max((v for _, v in self.loss), default=1.0) or 1.0
-
-        def pt(x: float, y: float, ymax: float) -> QPointF:
-            return QPointF(r.left() + (x - x0) / (x1 - x0) * r.width(), r.bottom() - y / ymax * r.height())
-
-        for series, ymax, colour in ((self.loss, lmax, "#3d7be0"), (self.map, 100.0, "#e0803d")):
-            if series:
-                p.setPen(QPen(QColor(colour), 2))
-                p.drawPolyline(QPolygonF([pt(x, y, ymax) for x, y in series]))
-        p.setPen(QColor("#3d7be0"))
-        p.drawText(4, r.top() + 10, f"{lmax:.3g}")
-        p.drawText(4, r.bottom(), "loss")
-        p.setPen(QColor("#e0803d"))
-        p.drawText(r.right() + 6, r.top() + 10, "100")
-        p.drawText(r.right() + 6, r.bottom(), "mAP")
-        p.setPen(pal.text().color())
-        p.drawText(r.left(), r.bottom() + 16, f"epoch {x0:.0f}")
-        p.drawText(r.right() - 60, r.bottom() + 16, f"epoch {x1:.0f}")
 
 
 class TrainingPanel(Panel):
@@ -104,11 +46,21 @@ class TrainingPanel(Panel):
         self.variant.addItems(list(VARIANTS))
         self.variant.setCurrentText(ModelConfig().variant)
         self.epochs = QSpinBox(minimum=1, maximum=500, value=TrainConfig().epochs)
+        self.demo_button = QPushButton("Use the demo CLIP")
+        self.demo_button.setObjectName("useDemoClip")
+        self.demo_button.setToolTip("The demo world's small CLIP: works offline, knows only the demo world's words")
+        self.demo_button.clicked.connect(self._use_demo_clip)
+        self.clip_hint = QLabel()
+        self.clip_hint.setObjectName("clipHint")
+        self.clip_hint.setProperty("role", "subtitle")
+        self.clip_hint.setWordWrap(True)
         form = QFormLayout()
         form.addRow("CLIP backbone:", self.clip_model)
         form.addRow("Weights:", self.pretrained)
         form.addRow("Variant:", self.variant)
         form.addRow("Epochs:", self.epochs)
+        form.addRow("", self.demo_button)
+        form.addRow(self.clip_hint)
         for w in (self.clip_model, self.pretrained):
             w.textChanged.connect(lambda *_: self._sync())
         self.variant.currentTextChanged.connect(lambda *_: self._sync())
@@ -118,14 +70,11 @@ class TrainingPanel(Panel):
         self.export_row = JobRow("Export to ONNX", unit="steps")
         self.export_row.start_clicked.connect(self.export)
         self.export_row.start.setEnabled(False)
-        self.plot = PlotWidget()
+        self.plot = TrainingPlot()
         self.summary = QLabel()
         self.summary.setObjectName("trainingSummary")
         self.summary.setWordWrap(True)
-        self.per_label = QTableWidget(0, 2)
-        self.per_label.setHorizontalHeaderLabels(["Label", "Threshold"])
-        self.per_label.verticalHeader().setVisible(False)
-        self.per_label.horizontalHeader().setStretchLastSection(True)
+        self.per_label = LabelBars()
         top = QHBoxLayout()
         top.addLayout(form, 1)
         top.addWidget(self.plot, 2)
@@ -134,17 +83,20 @@ class TrainingPanel(Panel):
         bottom.addWidget(self.per_label, 1)
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top, 2)
-        layout.addWidget(self.job_row)
-        layout.addWidget(self.export_row)
-        layout.addLayout(bottom, 1)
+        layout.addLayout(top, 3)  # stretch factors: the rows below keep their height, the plot never overlaps
+        layout.addWidget(self.job_row, 0)
+        layout.addWidget(self.export_row, 0)
+        layout.addLayout(bottom, 2)
         self._sync()
 
     def options(self) -> TrainingSettings:
         prefs = self.ctx.settings.preferences()
         defaults = BackboneConfig()
-        backbone = BackboneConfig(model_name=self.clip_model.text().strip() or defaults.model_name,
-                                  pretrained=self.pretrained.text().strip() or None)
+        name = self.clip_model.text().strip() or defaults.model_name
+        if name == weights.DEMO_CLIP:  # the demo CLIP comes with its own word tokenizer
+            backbone = weights.demo_clip_config()
+        else:
+            backbone = BackboneConfig(model_name=name, pretrained=self.pretrained.text().strip() or None)
         return TrainingSettings(backbone, ModelConfig(variant=self.variant.currentText()),
                                 TrainConfig(epochs=self.epochs.value()), prefs.device)
 
@@ -160,7 +112,7 @@ class TrainingPanel(Panel):
     def reset(self) -> None:
         self.plot.clear()
         self.summary.setText("")
-        self.per_label.setRowCount(0)
+        self.per_label.set_values({}, "AP")
         self.job_row.reset()
         self.export_row.reset()
         self.export_row.start.setEnabled(False)
@@ -168,6 +120,7 @@ class TrainingPanel(Panel):
     def refresh(self) -> None:
         """What the project's own model is: trained / exported, held-out mAP, per-label AP or thresholds."""
         status = api.model_status(self.active_project)
+        self._offer_demo()
         self.summary.setText(status.describe())
         self.export_row.start.setEnabled(status.trained and not self.export_row.running)
         self.export_row.start.setToolTip("" if status.trained else "Train a model first")
@@ -214,8 +167,21 @@ class TrainingPanel(Panel):
                 self.plot.add(rec.get("epoch", 0), rec.get("loss"), rec.get("heldout_map"))
 
     def _fill_per_label(self, values: dict[str, float], heading: str) -> None:
-        self.per_label.setHorizontalHeaderLabels(["Label", heading])
-        self.per_label.setRowCount(len(values))
-        for row, (name, value) in enumerate(values.items()):
-            self.per_label.setItem(row, 0, QTableWidgetItem(name))
-            self.per_label.setItem(row, 1, QTableWidgetItem(f"{value:.2f}"))
+        self.per_label.set_values(values, heading)
+
+    def _use_demo_clip(self) -> None:
+        self.clip_model.setText(weights.DEMO_CLIP)
+        self.pretrained.setText("")
+
+    def _offer_demo(self) -> None:
+        """The demo CLIP is offered for the demo world's labels only; otherwise say what to fetch."""
+        try:
+            names = list(api.load_labels(self.active_project).names)
+        except EngineError:
+            names = []
+        demo = weights.demo_labels_only(names)
+        self.demo_button.setVisible(demo)
+        self.clip_hint.setText(
+            "" if demo or not names else
+            f"Training needs CLIP weights ({self.clip_model.text().strip() or 'RN50'}). If they are not on this "
+            "computer yet, fetch them in Preferences → Manage Models… on a connected machine.")

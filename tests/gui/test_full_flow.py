@@ -95,7 +95,7 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
     qtbot.mouseClick(train.job_row.start, Qt.MouseButton.LeftButton)
     trained = _wait_job(qtbot, train.job_row.job)
     assert Path(trained.model_dir).is_dir()
-    assert "Best epoch" in train.summary.text() and train.per_label.rowCount() == len(LABELS)
+    assert "Best epoch" in train.summary.text() and len(train.per_label.values) == len(LABELS)
     assert train.export_row.start.isEnabled()
     qtbot.mouseClick(train.export_row.start, Qt.MouseButton.LeftButton)
     _wait_job(qtbot, train.export_row.job)
@@ -144,5 +144,5 @@ def test_full_flow_through_the_widgets(project_window, qtbot, tmp_path, tiny_cli
     # reopening the project: the Training panel says what the project's model is, Tagging still uses it
     assert win.open_project(project.root)
     assert train.summary.text().startswith("Trained t2ipal") and "exported for tagging" in train.summary.text()
-    assert train.export_row.start.isEnabled() and tagging.folders.count() == 0
+    assert train.export_row.start.isEnabled() and tagging.folders.count() == 1  # folders are remembered
     assert tagging.model_text.text().startswith("exports/model.onnx (tiny-test")

@@ -54,8 +54,10 @@ def test_engine_error_in_a_job_ends_in_the_error_dialog(window, qtbot):
     qtbot.waitUntil(lambda: window.errors.dialog is not None and window.errors.dialog.isVisible(), timeout=5000)
     dialog = window.findChild(ErrorDialog)
     assert dialog is window.errors.dialog
-    assert dialog.headline.text() == "ModelNotFound"
-    assert "Loading model" in dialog.message.text() and "t2ipal fetch" in dialog.message.text()
+    assert dialog.headline.text() == "Loading model: model weights are missing"
+    assert "t2ipal fetch" in dialog.message.text() and "bug" not in dialog.message.text()
+    assert dialog.action_button.text() == "Open Model Manager…" and dialog.action_button.isVisible()
+    assert not dialog.details.isVisible()
     assert "Traceback" in dialog.details.toPlainText()
     assert job.state == "failed"
     qtbot.waitUntil(lambda: "Loading model failed" in window.log_panel.text(), timeout=3000)

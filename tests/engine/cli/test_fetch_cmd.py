@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from engine.cli.fetch_cmd import sd_patterns
 from engine.cli.main import main
+from engine.weights import sd_patterns
 
 
 @pytest.fixture(autouse=True)
@@ -69,37 +69,32 @@ def test_sd_turns_offline_off_for_the_download_only(hub_offline, tmp_path, monke
     assert os.environ["HF_HUB_OFFLINE"] == "1" and hub_offline.HF_HUB_OFFLINE is True
 
 
-def test_clip_turns_offline_off_before_creating_the_model(hub_offline, tmp_path, monkeypatch, capsys):
-    from engine import torch_ready
-
-    torch_ready()
-    import open_clip
+def test_clip_turns_offline_off_for_the_download_only(hub_offline, tmp_path, monkeypatch, capsys):
+    import huggingface_hub
 
     seen = {}
-    ckpt = tmp_path / "open_clip_model.safetensors"
-    ckpt.write_bytes(b"y" * 2000)
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    (snapshot / "open_clip_model.safetensors").write_bytes(b"y" * 2000)
 
-    def fake_create_model(name, pretrained=None, cache_dir=None, **kwargs):
-        seen.update(env=os.environ.get("HF_HUB_OFFLINE"), const=hub_offline.HF_HUB_OFFLINE, name=name,
-                    pretrained=pretrained, cache_dir=cache_dir)
-        return object()
+    def fake_snapshot_download(repo_id, **kwargs):
+        seen.update(env=os.environ.get("HF_HUB_OFFLINE"), const=hub_offline.HF_HUB_OFFLINE, repo=repo_id,
+                    allow=kwargs["allow_patterns"], cache_dir=kwargs["cache_dir"])
+        return str(snapshot)
 
-    monkeypatch.setattr(open_clip, "create_model", fake_create_model)
-    monkeypatch.setattr(open_clip, "download_pretrained", lambda cfg, cache_dir=None: str(ckpt))
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
     code = main(["fetch", "clip", "RN50", "openai", "--cache-dir", str(tmp_path)])
     assert code == 0
-    assert seen == {"env": "0", "const": False, "name": "RN50", "pretrained": "openai", "cache_dir": str(tmp_path)}
-    assert str(ckpt) in capsys.readouterr().out
+    assert seen == {"env": "0", "const": False, "repo": "timm/resnet50_clip.openai",
+                    "allow": ["open_clip_model.safetensors"], "cache_dir": str(tmp_path)}
+    assert str(snapshot) in capsys.readouterr().out
     assert os.environ["HF_HUB_OFFLINE"] == "1" and hub_offline.HF_HUB_OFFLINE is True
 
 
 def test_unknown_clip_tag_is_an_input_error_without_download(hub_offline, monkeypatch, capsys):
-    from engine import torch_ready
+    import huggingface_hub
 
-    torch_ready()
-    import open_clip
-
-    monkeypatch.setattr(open_clip, "create_model", lambda *a, **k: pytest.fail("must not download"))
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda *a, **k: pytest.fail("must not download"))
     assert main(["fetch", "clip", "RN50", "no-such-tag"]) == 1
     err = capsys.readouterr().err
     assert "no pretrained tag 'no-such-tag'" in err and "openai" in err
@@ -112,24 +107,12 @@ def test_download_failure_is_a_clear_error(what, hub_offline, monkeypatch, capsy
     def fail(*args, **kwargs):
         raise LocalEntryNotFoundError("An error happened while trying to locate the file on the Hub.")
 
-    def fail_like_open_clip(*args, **kwargs):  # open_clip re-raises hub errors as RuntimeError
-        try:
-            fail()
-        except OSError as exc:
-            raise RuntimeError("Failed to download weights for tag 'openai': Last error: ...") from exc
+    import huggingface_hub
 
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fail)
     if what == "sd":
-        import huggingface_hub
-
-        monkeypatch.setattr(huggingface_hub, "snapshot_download", fail)
         argv = ["fetch", "sd", "stable-diffusion-v1-5/stable-diffusion-v1-5"]
     else:
-        from engine import torch_ready
-
-        torch_ready()
-        import open_clip
-
-        monkeypatch.setattr(open_clip, "create_model", fail_like_open_clip)
         argv = ["fetch", "clip", "RN50", "openai"]
     monkeypatch.setenv("HF_ENDPOINT", "https://mirror.example")
     assert main(argv) == 1
@@ -137,20 +120,6 @@ def test_download_failure_is_a_clear_error(what, hub_offline, monkeypatch, capsy
     assert "seems offline" in err and "HF_ENDPOINT" in err and "https://mirror.example" in err
     assert "check the network connection" in err.lower()
     assert os.environ["HF_HUB_OFFLINE"] == "1" and hub_offline.HF_HUB_OFFLINE is True
-
-
-def test_unrelated_clip_errors_are_not_called_offline(hub_offline, monkeypatch):
-    from engine import torch_ready
-
-    torch_ready()
-    import open_clip
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("size mismatch for visual.attnpool.positional_embedding")
-
-    monkeypatch.setattr(open_clip, "create_model", broken)
-    with pytest.raises(RuntimeError, match="size mismatch"):
-        main(["fetch", "clip", "RN50", "openai"])
 
 
 def test_sd_patterns_pick_component_weights_only():
