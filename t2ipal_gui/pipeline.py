@@ -44,9 +44,16 @@ class TrainingSettings:
                        device=self.device)
 
 
-def tag_stage(project: Project, folders: list[str]) -> Stage:
-    """Tag `folders` with the project's exported model (the engine keeps every score; Browse moves thresholds)."""
-    return partial(api.tag, project, list(folders))
+def tag_stage(project: Project, folders: list[str], ray_address: str | None = None) -> Stage:
+    """Tag `folders` with the project's exported model (the engine keeps every score; Browse moves thresholds).
+
+    With `ray_address` ("" for a local Ray, "auto", "ray://head:10001") the folders are tagged on a Ray cluster.
+    """
+    if ray_address is None:
+        return partial(api.tag, project, list(folders))
+    from engine.cluster.config import RayConfig
+
+    return partial(api.tag_on_ray, project, list(folders), None, RayConfig(address=ray_address or None))
 
 
 @dataclass

@@ -92,6 +92,10 @@ def tag_on_ray(
             raise InputError("a project tags with its own model into its own database; drop the model and db")
         model, db = exported_model(project), project.db_path
         check_labels_before_tagging(project)
+        checksum: str | None = model_status(project).record.onnx_sha256
     elif model is None or db is None:
         raise InputError("without a project, give both an exported model (.onnx) and a tag database")
-    return run_on_ray(list(sources), model, db, config, ray_config, progress=progress, cancel=cancel)
+    else:
+        checksum = None  # the export's sidecar, as for `tag_with_model`
+    return run_on_ray(list(sources), model, db, config, ray_config, progress=progress, cancel=cancel,
+                      onnx_sha256=checksum)

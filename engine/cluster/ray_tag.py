@@ -18,7 +18,8 @@ from engine.cluster.tag_actor import TagScorer, entry_row
 from engine.errors import Cancelled
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
 from engine.tagging.onnx_session import TaggerSession
-from engine.tagging.runner import TagConfig, TagRunResult
+from engine.tagging.run_lock import tagging_lock
+from engine.tagging.runner import TagConfig, TagRunResult, expected_checksum
 from engine.tagging.scan import ScanEntry
 from engine.tagging.store import ImageResult, TagStore
 
@@ -80,11 +81,11 @@ def results_of(batch: dict[str, np.ndarray], labels: Sequence[str]) -> list[Imag
     return out
 
 
-def scored_batches(ray: Any, todo: list[ScanEntry], model: Path, cfg: TagConfig, ray_cfg: RayConfig,
+def scored_batches(ray: Any, todo: list[ScanEntry], model: bytes, cfg: TagConfig, ray_cfg: RayConfig,
                    scorer: type) -> Iterator[dict[str, np.ndarray]]:
-    """Stream scored rows back from an actor pool that loads the model once per actor."""
+    """Stream scored rows back from an actor pool that loads the model (its verified bytes) once per actor."""
     quiet_progress(ray)
-    model_ref = ray.put(model.read_bytes())  # shipped through the object store: workers need no copy of it
+    model_ref = ray.put(model)  # shipped through the object store: workers need no copy of the file
     provider = "cuda" if ray_cfg.gpus_per_actor > 0 else cfg.provider
     threads = cfg.threads or ray_cfg.threads_per_actor
     pool = (ray.data.ActorPoolStrategy(size=ray_cfg.actors) if ray_cfg.actors
@@ -102,7 +103,7 @@ def scored_batches(ray: Any, todo: list[ScanEntry], model: Path, cfg: TagConfig,
     yield from ds.iter_batches(batch_size=ray_cfg.write_every, batch_format="numpy", prefetch_batches=1)
 
 
-def _write_all(ray: Any, todo: list[ScanEntry], model: Path, meta: Any, cfg: TagConfig, ray_cfg: RayConfig,
+def _write_all(ray: Any, todo: list[ScanEntry], model: bytes, meta: Any, cfg: TagConfig, ray_cfg: RayConfig,
                store: TagStore, ids: tuple[int, int], reporter: ProgressReporter, result: TagRunResult,
                cancel: CancelToken | None, scorer: type) -> None:
     model_id, run_id = ids
@@ -131,18 +132,23 @@ def tag_on_ray(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     scorer: type = TagScorer,
+    onnx_sha256: str | None = None,
 ) -> TagRunResult:
     """Tag every new or changed image of `sources` (folders, files, URIs) on Ray; resumable like `tag_folders`.
 
-    `scorer` is the Ray Data callable class that scores batches (tests pass one that dies mid-run).
+    `scorer` is the Ray Data callable class that scores batches (tests pass one that dies mid-run). The model
+    must match `onnx_sha256` (default: its export sidecar) unless `cfg.trust_unverified`, as for `tag_folders`;
+    the verified bytes are what the actors load, and the database's tagging lock is held for the whole run.
     """
     cfg, ray_cfg = cfg or TagConfig(), ray_cfg or RayConfig()
     import_ray()  # a missing extra is reported before any file is read
     parsed = Sources.parse(sources)
     model = Path(model_path).resolve()
-    meta = TaggerSession(model, provider="cpu", threads=1).metadata
+    session = TaggerSession(model, provider="cpu", threads=1,
+                            sha256=expected_checksum(model, onnx_sha256, cfg.trust_unverified))
+    meta, model_bytes = session.metadata, session.verified_bytes or model.read_bytes()
     started = time.perf_counter()
-    with TagStore.open(db_path) as store:
+    with tagging_lock(db_path, parsed.roots), TagStore.open(db_path) as store:
         model_id = store.register_model(meta, model)
         run_id = store.start_run(model_id, parsed.roots, ["ray"])
         result = TagRunResult(run_id, ["ray"])
@@ -155,7 +161,7 @@ def tag_on_ray(
             log.info("tagging run %d on Ray: %d candidates, %d to tag", run_id, result.candidates, len(todo))
             if todo:
                 with ray_session(ray_cfg.address) as ray:
-                    _write_all(ray, todo, model, meta, cfg, ray_cfg, store, (model_id, run_id), reporter, result,
+                    _write_all(ray, todo, model_bytes, meta, cfg, ray_cfg, store, (model_id, run_id), reporter, result,
                                cancel, scorer)
             if cfg.mark_missing and parsed.local:
                 result.missing = store.mark_missing(parsed.local, run_id)

@@ -64,6 +64,7 @@ class TaggerSession:
         if not self.path.is_file():
             raise ModelNotFound(f"model {self.path} not found; create it with `t2ipal export MODEL_DIR -o model.onnx`")
         source: str | bytes = str(self.path)
+        self.verified_bytes: bytes | None = None  # the checked bytes the session was built from (with `sha256`)
         if sha256 is not None:
             source = self.path.read_bytes()
             if sha256_bytes(source) != sha256.lower():
@@ -71,6 +72,7 @@ class TaggerSession:
                     f"{self.path} does not match its recorded checksum: the file was changed or damaged "
                     "after export; export the model again"
                 )
+            self.verified_bytes = source
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads

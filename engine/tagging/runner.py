@@ -95,7 +95,7 @@ def _decode(entry: ScanEntry, cfg: TagConfig, spec) -> Decoded | str:
         return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
-def _expected_checksum(model_path: str | Path, given: str | None, trust_unverified: bool) -> str | None:
+def expected_checksum(model_path: str | Path, given: str | None, trust_unverified: bool) -> str | None:
     """The SHA-256 the model file must have: the caller's, else its export sidecar; None only when trusted."""
     expected = given or read_checksum(model_path)
     if expected is None and not trust_unverified:
@@ -245,7 +245,7 @@ def tag_folders(
     """
     cfg = cfg or TagConfig()
     roots = _existing_roots(folders)
-    expected = _expected_checksum(model_path, onnx_sha256, cfg.trust_unverified)
+    expected = expected_checksum(model_path, onnx_sha256, cfg.trust_unverified)
     session = TaggerSession(model_path, provider=cfg.provider, threads=cfg.threads, sha256=expected)
     started = time.perf_counter()
     with tagging_lock(db_path, roots), TagStore.open(db_path) as store:

@@ -10,10 +10,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QPushButton,
     QVBoxLayout,
@@ -99,6 +101,7 @@ class TaggingPanel(Panel):
         self.model_ready = False
         form = QFormLayout()
         form.addRow("Model:", self.model_text)
+        form.addRow("Advanced:", self._ray_row())
         self.job_row = JobRow("Start tagging", unit="img")
         self.job_row.start_clicked.connect(self.start)
         self.summary = QLabel()
@@ -115,6 +118,24 @@ class TaggingPanel(Panel):
         layout.addWidget(self.job_row)
         layout.addWidget(self.summary)
         self._update_buttons()
+
+    def _ray_row(self) -> QWidget:
+        """Run on a Ray cluster (needs the `cluster` extra); empty address: a local Ray instance."""
+        self.on_ray = QCheckBox("Run on a Ray cluster")
+        self.on_ray.setObjectName("tagOnRay")
+        self.on_ray.setToolTip("Tag an archive across machines with Ray (pip install \"t2ipal-tagger[cluster]\"); "
+                               "see docs/cluster.md")
+        self.ray_address = QLineEdit()
+        self.ray_address.setObjectName("rayAddress")
+        self.ray_address.setPlaceholderText("address: auto, ray://head:10001, or empty for a local Ray")
+        self.ray_address.setEnabled(False)
+        self.on_ray.toggled.connect(self.ray_address.setEnabled)
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(self.on_ray)
+        line.addWidget(self.ray_address, 1)
+        return row
 
     def _add_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a photo folder")
@@ -159,7 +180,9 @@ class TaggingPanel(Panel):
         if not folders or not self.model_ready:
             self.ctx.report(ValueError("add at least one folder, and export the project's model first"), "Tagging")
             return None
-        job = self.ctx.runner.start(tag_stage(self.active_project, folders), name="Tagging")
+        address = self.ray_address.text().strip() if self.on_ray.isChecked() else None
+        job = self.ctx.runner.start(tag_stage(self.active_project, folders, address),
+                                    name="Tagging on Ray" if address is not None else "Tagging")
         self.job_row.bind(job)
         self.summary.setText("")
         job.finished.connect(self.for_this_project(self._finished))
