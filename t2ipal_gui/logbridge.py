@@ -61,10 +61,10 @@ def install(level: int = logging.INFO) -> QtLogHandler:
         root.addHandler(_HANDLER)
         if root.level > level or root.level == logging.NOTSET:
             root.setLevel(level)
-        for name in ("engine", "t2ipal_gui"):
-            logging.getLogger(name).setLevel(level)
-        for noisy in ("PIL", "urllib3", "httpx", "filelock", "huggingface_hub", "onnxscript"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in ("engine", "t2ipal_gui"):  # every call: another front end may have raised them meanwhile
+        logging.getLogger(name).setLevel(level)
+    for noisy in ("PIL", "urllib3", "httpx", "filelock", "huggingface_hub", "onnxscript"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return _HANDLER
 
 
