@@ -39,7 +39,7 @@ def test_two_concurrent_taggers_tag_every_photo_once(tmp_path: Path, tiny_model:
         assert store.counts() == {"done": n, "error": 0, "missing": 0}
         assert sum(r["tagged"] for r in store.runs()) == n
         for path, colour in list(files.items())[:20]:
-            assert set(store.tags_of(path)) == {colour}
+            assert store.labels_in_force(path) == {colour}
 
 
 def test_lock_names_the_other_run_and_is_released(tmp_path: Path) -> None:
