@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""One entry point for a fresh machine: `python3.11 tasks.py demo|test|setup|lint|gui`.
+"""One entry point for a fresh machine: `python3.11 tasks.py demo|test|setup|lint|gui|mutate`.
+
+`test --cov` adds branch coverage per package; `mutate [MODULE ...]` runs mutmut on the risky modules
+(one at a time, with only the tests that cover each; slow, never in CI; see docs/DEVELOPING.md).
 
 It creates `.venv` with this interpreter, installs the project with the CPU extras (torch 2.13.0,
 the CPU build that pip finds on these machines, and onnxruntime), the test tools and Ray (so the cluster
@@ -9,7 +12,9 @@ tests run on a local Ray instance), and runs the chosen job.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -57,6 +62,101 @@ def lint() -> None:
     run(BIN / "mypy")
 
 
+# --- mutation testing (mutmut; docs/DEVELOPING.md "Mutation testing") -------------------------------------
+# The modules where a silent bug costs users most, each with the narrowest tests that cover it.
+MUTATION_TARGETS: dict[str, list[str]] = {
+    "engine/tagging/store.py": ["tests/engine/tagging", "tests/engine/api/test_review.py"],
+    "engine/tagging/query.py": ["tests/engine/tagging/test_export_and_query.py", "tests/engine/tagging/test_query.py"],
+    "engine/tagging/runner.py": ["tests/engine/tagging"],
+    "engine/tagging/policy.py": ["tests/engine/tagging", "tests/engine/api/test_review.py"],
+    "engine/evaluation/calibration.py": ["tests/engine/evaluation"],
+    "engine/evaluation/metrics.py": ["tests/engine/evaluation"],
+    "engine/tagging/export_tags.py": ["tests/engine/tagging/test_export_and_query.py",
+                                      "tests/engine/tagging/test_export_tags.py"],
+    "engine/training/checkpoint.py": ["tests/engine/training/test_checkpoint.py"],
+    "engine/api/review.py": ["tests/engine/api/test_review.py"],
+}
+MUTATION_DIR = ROOT / ".mutation"  # one work folder per module (git-ignored): mutmut writes mutants/ there
+
+
+def mutation_config(module: str, tests: list[str]) -> str:
+    """A pyproject.toml for one module's mutmut run: the project's [tool.mutmut] plus this module's scope."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]
+    conf = dict(project.get("mutmut", {}))
+    conf["only_mutate"] = [module]
+    conf["pytest_add_cli_args_test_selection"] = [t for t in tests if (ROOT / t).exists()]
+    lines = ["[tool.mutmut]"] + [f"{k} = {json.dumps(v)}" for k, v in conf.items()]
+    lines += ["", "[tool.pytest.ini_options]"]
+    lines += [f"{k} = {json.dumps(v)}" for k, v in project["pytest"]["ini_options"].items() if k != "addopts"]
+    return "\n".join(lines) + "\n"
+
+
+def mutation_work_dir(module: str, tests: list[str]) -> Path:
+    """A fresh folder holding links to the sources and tests and this module's mutmut config."""
+    work = MUTATION_DIR / module.removesuffix(".py").replace("/", ".")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    for name in ("engine", "t2ipal_gui", "tests"):
+        (work / name).symlink_to(ROOT / name, target_is_directory=True)
+    (work / "pyproject.toml").write_text(mutation_config(module, tests))
+    return work
+
+
+def mutation_score(work: Path, module: str, names: list[str]) -> dict[str, object]:
+    """Killed / total and the surviving mutants' names (of `names` when sampled), from mutmut's results file."""
+    meta = json.loads((work / "mutants" / (module + ".meta")).read_text())
+    codes = meta["exit_code_by_key"]
+    if names:
+        codes = {k: codes.get(k) for k in names}
+    # mutmut's exit codes: 1/3 a test failed, 36/24/-24/152/255 a timeout, -9/-11 a crash; 0 survived,
+    # 5/33 no test ran it, 34 skipped, 35 suspicious, None not checked. Only the first group counts as killed.
+    killed = [k for k, c in codes.items() if c in (1, 3, 36, 24, -24, 152, 255, -9, -11)]
+    survived = sorted(k for k in codes if k not in killed)
+    return {"module": module, "killed": len(killed), "total": len(codes), "survived": survived}
+
+
+def mutant_sample(work: Path, module: str, mutmut: Path, size: int) -> list[str]:
+    """Every k-th of the module's mutants (sorted by name, so the same sample each time), at most `size`."""
+    subprocess.call([str(mutmut), "run", "no-such-mutant"], cwd=work, env=test_env(),
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # generates the mutants, runs none
+    names = sorted(json.loads((work / "mutants" / (module + ".meta")).read_text())["exit_code_by_key"])
+    step = max(1, -(-len(names) // size))
+    return names[::step]
+
+
+def mutate(modules: list[str], children: int, sample: int = 0) -> None:
+    """Run mutmut on each module in turn and print the score per module; survivors go to .mutation/.
+
+    `sample` > 0 runs a deterministic sample of at most that many mutants per module (for slow modules).
+    """
+    bad = [m for m in modules if m not in MUTATION_TARGETS]
+    if bad:
+        sys.exit(f"no mutation target {bad[0]!r}; choose from: {', '.join(MUTATION_TARGETS)}")
+    mutmut = BIN / "mutmut"
+    if not mutmut.exists():
+        sys.exit("mutmut is not installed: pip install -e '.[mutation]'")
+    scores = []
+    for module in modules or list(MUTATION_TARGETS):
+        work = mutation_work_dir(module, MUTATION_TARGETS[module])
+        print(f"== {module}", flush=True)
+        names = mutant_sample(work, module, mutmut, sample) if sample else []
+        subprocess.call([str(mutmut), "run", "--max-children", str(children), *names], cwd=work, env=test_env(),
+                        stdout=subprocess.DEVNULL)
+        try:
+            score = mutation_score(work, module, names)
+        except (OSError, KeyError, ValueError) as exc:
+            print(f"   no results for {module}: {exc} (see `cd {work} && mutmut run`)", flush=True)
+            continue
+        (work / "survivors.txt").write_text("\n".join(score["survived"]) + "\n")
+        scores.append(score)
+        print(f"   {score['killed']}/{score['total']} killed; survivors: {work / 'survivors.txt'}", flush=True)
+    print(f"\n{'module':40} {'killed':>7} {'total':>6} {'score':>6}")
+    for s in scores:
+        print(f"{s['module']:40} {s['killed']:>7} {s['total']:>6} {100 * s['killed'] / max(1, s['total']):>5.0f}%")
+
+
 def main(argv: list[str]) -> None:
     job = argv[0] if argv else "help"
     if job == "setup":
@@ -67,7 +167,20 @@ def main(argv: list[str]) -> None:
     elif job == "test":
         setup()
         lint()
-        run(PY, "-m", "pytest", "-q", *argv[1:], env=test_env())
+        args = argv[1:]
+        if "--cov" in args:  # branch coverage per package: a map of what the tests never run, not a target
+            args = [a for a in args if a != "--cov"]
+            args += ["--cov=engine", "--cov=t2ipal_gui", "--cov-branch", "--cov-report=term:skip-covered"]
+        run(PY, "-m", "pytest", "-q", *args, env=test_env())
+    elif job == "mutate":
+        setup("cpu,test,mutation")
+        args = argv[1:]
+        sample = 0
+        if "--sample" in args:  # --sample N: a deterministic sample of at most N mutants per module
+            i = args.index("--sample")
+            sample = int(args[i + 1])
+            del args[i : i + 2]
+        mutate(args, children=int(os.environ.get("MUTATE_CHILDREN", "2")), sample=sample)
     elif job == "demo":
         setup()
         run(BIN / "t2ipal", "demo", "run", *argv[1:])

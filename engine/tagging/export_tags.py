@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import itertools
 import json
 import logging
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from engine.config import require_choice
-from engine.errors import DependencyMissing, InputError
+from engine.errors import DependencyMissing, InputError, StorageError
 from engine.export.metadata import ModelMetadata
 from engine.labels.hierarchy import keyword_path
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
@@ -99,26 +100,48 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
         raise
 
 
+def _write_error(folder: str, exc: OSError) -> StorageError:
+    """What the person can do about a failed export write, naming the folder."""
+    if exc.errno == errno.ENOSPC:
+        return StorageError(f"cannot write the export to {folder}: no space left on the disk; free some space "
+                            "or choose another folder (the previous export, if any, is unchanged)")
+    if isinstance(exc, PermissionError):
+        return StorageError(f"cannot write the export to {folder}: permission denied; choose a writable folder")
+    return StorageError(f"cannot write the export to {folder}: {exc.strerror or exc}")
+
+
 class _AtomicText:
-    """Context manager: a text file written to a temp file and moved into place on success."""
+    """Context manager: a text file written to a temp file and moved into place on success.
+
+    A failed write (full disk, no permission) leaves the previous file and no temp file, and raises a
+    StorageError naming the folder.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = os.fspath(path)
+        self.folder = os.path.dirname(os.path.abspath(self.path))
 
     def __enter__(self) -> IO[str]:
-        folder = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(folder, exist_ok=True)
-        fd, self.tmp = _temp_file(folder)
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            fd, self.tmp = _temp_file(self.folder)
+        except OSError as exc:
+            raise _write_error(self.folder, exc) from exc
         os.chmod(self.tmp, _new_file_mode())
         self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
         return self.fh
 
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.fh.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            self.fh.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.path)
+        except OSError as err:
+            exc = err
+        if exc is not None and os.path.exists(self.tmp):
             os.unlink(self.tmp)
+        if isinstance(exc, OSError):
+            raise _write_error(self.folder, exc) from exc
 
 
 def _grouped(store: TagStore) -> Iterator[tuple[str, list[tuple[str, float | None, str]]]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -78,10 +76,11 @@ def test_max_words_and_multi_hot(coco):
     assert y.sum(axis=1).tolist() == [1, 0, 2]
 
 
-def test_speed(coco):
+def test_many_captions_in_one_call(coco):
+    # Speed is measured side by side in bench/, never asserted here (a loaded 2-core machine would flake).
     texts = [f"A man riding a bike past {i} parked cars and a red bus near the hot dog stand." for i in range(3000)]
-    t = time.perf_counter()
     y = coco.multi_hot(texts)
-    rate = len(texts) / (time.perf_counter() - t)
-    assert y[:, coco.labelset.index("car")].all()
-    assert rate > 2500  # 120k captions in under a minute even on a loaded shared 2-core machine (~8k/s idle)
+    assert y.shape == (3000, 80)
+    for label in ("car", "bus", "bicycle", "person", "hot dog"):
+        assert y[:, coco.labelset.index(label)].all(), label
+    assert (y.sum(axis=1) == y[0].sum()).all()

@@ -39,7 +39,7 @@ def test_two_concurrent_taggers_tag_every_photo_once(tmp_path: Path, tiny_model:
         assert store.counts() == {"done": n, "error": 0, "missing": 0}
         assert sum(r["tagged"] for r in store.runs()) == n
         for path, colour in list(files.items())[:20]:
-            assert _top(store.tags_of(path)) == colour
+            assert store.labels_in_force(path) == {colour}
 
 
 def test_lock_names_the_other_run_and_is_released(tmp_path: Path) -> None:
@@ -65,8 +65,3 @@ def test_lock_of_a_killed_process_is_taken_over(tmp_path: Path) -> None:
     assert "held" in proc.stdout and proc.returncode == -9
     with tagging_lock(db, ["/y"]):  # the dead process's lock (and its stale info) is taken over
         pass
-
-
-def _top(tags: dict[str, tuple[float | None, str]]) -> str:
-    """The label with the highest stored score (every label's score is stored; the policy picks the tags)."""
-    return max(tags.items(), key=lambda kv: kv[1][0] if kv[1][0] is not None else float("-inf"))[0]

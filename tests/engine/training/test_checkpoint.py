@@ -75,3 +75,22 @@ def test_kill_around_every_checkpoint_write_resumes_exactly(tiny_backbone, tmp_p
         assert _checksum(resumed) == _checksum(straight), f"killed {when} write {k}"
         for a, b in zip(resumed.head_parameters(), straight.head_parameters(), strict=True):
             assert torch.equal(a, b)
+
+
+def test_a_checkpoint_of_another_setup_is_refused_not_resumed(tiny_backbone, tmp_path) -> None:
+    """Resuming with other settings, classes or data sizes would silently mix two trainings: refused."""
+    data = _data(tiny_backbone.embed_dim)
+    model = _model(tiny_backbone)
+    key = checkpoint.run_key(model, CFG, [96, 96])
+    other_keys = {
+        checkpoint.run_key(model, TrainConfig(epochs=4, batch_size=32, lr=0.02, warmup_epochs=1, seed=3), [96, 96]),
+        checkpoint.run_key(model, CFG, [96, 97]),
+        checkpoint.run_key(T2IPAL(tiny_backbone, NAMES[:3], ModelConfig(n_ctx=2), seed=5), CFG, [96, 96]),
+        checkpoint.run_key(T2IPAL(tiny_backbone, NAMES, ModelConfig(n_ctx=4), seed=5), CFG, [96, 96]),
+    }
+    assert key not in other_keys and len(other_keys) == 4
+    assert checkpoint.run_key(_model(tiny_backbone), CFG, [96, 96]) == key  # the same setup: the same key
+    fit(model, data, CFG, checkpoint_dir=tmp_path / "run")
+    opt = torch.optim.SGD(model.head_parameters(), lr=0.01, momentum=0.9)
+    with pytest.raises(checkpoint.ArtifactError, match="different training setup"):
+        checkpoint.Checkpoints(tmp_path / "run", next(iter(other_keys))).resume(_model(tiny_backbone), opt)
