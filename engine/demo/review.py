@@ -212,7 +212,7 @@ def _run_order(demo: Any, cfg: ReviewDemoConfig, seed: int, order: str, state: _
 
     rng = np.random.default_rng([seed, 7])
     names = list(demo.labelset.names)
-    current, reviewed = state.base_dir, []
+    current, reviewed = state.base_dir, list[int]()
     labels = np.zeros((0, len(names)), np.uint8)
     known = np.zeros((0, len(names)), bool)
     for prev, step in zip(cfg.steps, cfg.steps[1:], strict=False):
