@@ -15,6 +15,13 @@ from engine.api.captions import (
     update_caption,
 )
 from engine.api.evaluation import evaluate
+from engine.api.learning import (
+    QueueItem,
+    RetrainResult,
+    decisions_since_training,
+    retrain_with_decisions,
+    review_queue,
+)
 from engine.api.models import (
     ModelStatus,
     explain,
@@ -72,6 +79,11 @@ from engine.api.tagging import tag, tag_on_ray, tag_with_model
 from engine.tagging.filters import TagFilter
 
 __all__ = [
+    "QueueItem",
+    "RetrainResult",
+    "decisions_since_training",
+    "retrain_with_decisions",
+    "review_queue",
     "set_operating_point",
     "set_label_threshold",
     "set_global_offset",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from engine.cli.common import (
     add_backbone_args,
@@ -28,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "and makes the result the project's model")
     p.add_argument("--labels", help="bundled label set, label-set file, labels.txt or 'a,b,c' (with CSV inputs, "
                    "or to store in a --project that has none)")
+    p.add_argument("--with-decisions", action="store_true", help="with --project: retrain the project's model on "
+                   "its captions, renders and the photos you reviewed (confirmed / rejected / added tags), starting "
+                   "from the current model; then export it and re-tag the project's folders")
     p.add_argument("--captions", help="captions.csv (caption,labels[,group])")
     p.add_argument("--images", help="images.csv (path,labels[,group]) of synthetic images")
     p.add_argument("--out", help="model folder to write (default with --project: PROJECT/models/current)")
@@ -68,9 +72,13 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("with --project, training reads the project's captions and synthetic images and writes "
                              "its model; --out, --cache, --captions and --images are for training without a project")
         project = project_from_args(args)
+        if args.with_decisions:
+            return _retrain(args, project)
         with cli_job(args.no_progress) as (progress, cancel):
             result = api.train(project, **configs, progress=progress, cancel=cancel)
     else:
+        if args.with_decisions:
+            raise InputError("--with-decisions retrains a project's model: give --project DIR")
         if not args.labels or not args.out or not (args.captions or args.images):
             raise InputError("give --project DIR, or --labels, --out and --captions and/or --images")
         labels = api.resolve_labels(args.labels)
@@ -83,4 +91,16 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps({"history": result.history}, indent=None)[:2000])
     if args.project:
         print(f"next: t2ipal export --project {args.project}")
+    return 0
+
+
+def _retrain(args: argparse.Namespace, project: Any) -> int:
+    from engine import api
+    from engine.cli.progress_bar import cli_job
+
+    with cli_job(args.no_progress) as (progress, cancel):
+        out = api.retrain_with_decisions(project, epochs=args.epochs, device=args.device, progress=progress,
+                                         cancel=cancel)
+    print(f"retrained on {out.photos} reviewed photos ({out.decisions} decisions) in {out.train.seconds:.1f} s; "
+          f"exported and re-tagged {out.tagged} photos in {len(out.folders)} folders; every decision kept")
     return 0

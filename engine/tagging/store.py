@@ -563,3 +563,53 @@ class TagStore:
             [label, cutoff],
         ).fetchone()
         return int(n)
+
+    # --- learning from decisions: the review queue and what the last training learned from ----------------
+    TRAINED_DECISIONS = "trained_decisions"  # META key: the decisions the current model was trained on (JSON)
+
+    def human_decisions(self) -> list[tuple[str, str, str]]:
+        """(path, label, source) of every human decision on a tagged photo, by path then label."""
+        rows = self.db.execute(
+            f"SELECT i.path, i.path_bytes, t.label, t.source FROM {TAGS} t JOIN {IMAGES} i ON i.id = t.image_id "
+            f"WHERE i.status = 'done' AND t.source IN ('confirmed', 'rejected', 'manual') ORDER BY i.path, t.label")
+        return [(real_path(p, raw), label, source) for p, raw, label, source in rows]
+
+    def mark_decisions_trained(self, decisions: Sequence[tuple[str, str, str]]) -> None:
+        """Remember the decisions a training learned from (what `decisions_since_training` compares with)."""
+        value = json.dumps(sorted([list(d) for d in decisions]))
+        with transaction(self.db):
+            self.db.execute(f"INSERT OR REPLACE INTO {META}(key, value) VALUES (?, ?)", [self.TRAINED_DECISIONS, value])
+
+    def decisions_since_training(self) -> int:
+        """Decisions made, changed or undone since the current model was trained."""
+        row = self.db.execute(f"SELECT value FROM {META} WHERE key = ?", [self.TRAINED_DECISIONS]).fetchone()
+        trained = {tuple(d) for d in json.loads(row[0])} if row else set()
+        return len(trained ^ set(self.human_decisions()))
+
+    def undecided_scores(self, labels: Sequence[str]) -> tuple[list[str], list[list[float | None]]]:
+        """Tagged photos nobody has decided anything on, and their stored scores over `labels` (None: no score)."""
+        col = {label: j for j, label in enumerate(labels)}
+        rows = self.db.execute(
+            f"""SELECT i.id, i.path, i.path_bytes, t.label, t.score FROM {IMAGES} i JOIN {TAGS} t ON t.image_id = i.id
+                WHERE i.status = 'done' AND NOT EXISTS (SELECT 1 FROM {TAGS} h WHERE h.image_id = i.id
+                    AND h.source IN ('confirmed', 'rejected', 'manual'))
+                ORDER BY i.path""")
+        paths: list[str] = []
+        scores: list[list[float | None]] = []
+        last = None
+        for image_id, path, raw, label, score in rows:
+            if image_id != last:
+                paths.append(real_path(path, raw))
+                scores.append([None] * len(labels))
+                last = image_id
+            if label in col:
+                scores[-1][col[label]] = score
+        return paths, scores
+
+    def tagged_folders(self) -> list[str]:
+        """Every folder a tagging run of this database covered, in first-run order."""
+        seen: dict[str, None] = {}
+        for (folders,) in self.db.execute(f"SELECT folders_json FROM {RUNS} ORDER BY id"):
+            for folder in json.loads(folders):
+                seen.setdefault(str(folder), None)
+        return list(seen)

@@ -29,6 +29,9 @@ class TrainConfig(ConfigBase):
     fp16_features: bool = False
     feature_batch_size: int = 32
     select_on: str = "heldout_map"  # "heldout_map" (best epoch) or "last"
+    loss: str = "ranking"  # "ranking" (TaI-DPT's hinge over label pairs) or "bce" (measured: docs/training.md)
+    photo_weight: float = 1.0  # loss weight of reviewed photos (partial labels) next to captions and renders
+    unknown_weight: float = 0.0  # > 0: a reviewed photo's unknown labels count as weak negatives with this weight
 
     def __post_init__(self) -> None:
         require_int("epochs", self.epochs, minimum=1)
@@ -48,6 +51,9 @@ class TrainConfig(ConfigBase):
         require_int("seed", self.seed)
         require_int("feature_batch_size", self.feature_batch_size, minimum=1)
         require_choice("select_on", self.select_on, ("heldout_map", "last"))
+        require_choice("loss", self.loss, ("ranking", "bce"))
+        require_positive("photo_weight", self.photo_weight)
+        require_range("unknown_weight", self.unknown_weight, 0.0, 1.0)
 
     @property
     def step_lr(self) -> float:

@@ -12,8 +12,10 @@ from engine.artifact import save_pretrained
 from engine.clip.backbone import ClipBackbone, load_backbone
 from engine.clip.config import BackboneConfig, ModelConfig
 from engine.clip.model import T2IPAL
+from engine.datasets.reviewed import ReviewedPhotos
 from engine.datasets.training_set import TrainingSet
 from engine.device import resolve
+from engine.errors import InputError
 from engine.progress import CancelToken, ProgressCallback, check_cancel
 from engine.training.config import TrainConfig
 from engine.training.features import FeatureCache
@@ -53,6 +55,34 @@ def build_fit_data(
     return data
 
 
+def add_reviewed_photos(
+    data: FitData, photos: ReviewedPhotos, cache: FeatureCache, cfg: TrainConfig, *,
+    progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+) -> None:
+    """Reviewed photos' features (through the same content-keyed cache) and partial labels as the photo branch."""
+    if not len(photos):
+        return
+    feats = cache.image_features(photos.paths, batch_size=cfg.feature_batch_size, progress=progress, cancel=cancel)
+    data.photo = BranchData(feats, torch.from_numpy(photos.labels).float(), torch.from_numpy(photos.known))
+
+
+def warm_start(model: T2IPAL, init_from: str | Path) -> None:
+    """Load the head (prompts, adapter) of the model folder `init_from` into `model`: retraining starts there."""
+    from engine.artifact import ModelArtifact
+
+    artifact = ModelArtifact.from_pretrained(init_from)
+    if list(artifact.labelset.prompt_names) != list(model.classnames):
+        raise InputError(f"{init_from} was trained on other labels; train from scratch to use the new label set")
+    if artifact.model_cfg.variant != model.cfg.variant:
+        raise InputError(f"{init_from} is a {artifact.model_cfg.variant} model; retrain it as that variant")
+    head = {k[5:]: v.to(model.backbone.device) for k, v in artifact.tensors.items() if k.startswith("head.")}
+    try:
+        model.load_head_state_dict(head)
+    except KeyError as exc:
+        raise InputError(f"{init_from} has another head shape ({exc}); train from scratch") from exc
+    log.info("warm start from %s", init_from)
+
+
 def train_model(
     dataset: TrainingSet,
     out_dir: str | Path,
@@ -64,10 +94,16 @@ def train_model(
     device: str = "auto",
     precision: str = "auto",
     backbone: ClipBackbone | None = None,
+    photos: ReviewedPhotos | None = None,
+    init_from: str | Path | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> TrainResult:
-    """Train T2I-PAL (or a baseline variant) and write the model folder `out_dir`; resumable after a cancel."""
+    """Train T2I-PAL (or a baseline variant) and write the model folder `out_dir`; resumable after a cancel.
+
+    `photos`: reviewed photos with partial labels, trained with the partial-label loss next to the captions
+    and renders. `init_from`: a model folder whose head the training starts from (warm start).
+    """
     out_dir = Path(out_dir)
     placement = resolve(device, precision)
     model_cfg = model_cfg.for_labelset(dataset.labels.training_defaults)
@@ -80,10 +116,14 @@ def train_model(
     log.info("training on %d captions / %d images, held out %d / %d", len(train.captions),
              len(train.image_paths), len(heldout.captions), len(heldout.image_paths))
     model = T2IPAL(backbone, dataset.labels.prompt_names, model_cfg, seed=train_cfg.seed)
+    if init_from is not None:
+        warm_start(model, init_from)
     # the model's backbone: zero-shot (TaI-DPT) pools its global feature with the positional embedding
     cache = FeatureCache(cache_dir, model.backbone, fp16=train_cfg.fp16_features)
     data = build_fit_data(model.backbone, train, heldout, cache, model_cfg.branches, train_cfg,
                           progress=progress, cancel=cancel)
+    if photos is not None:
+        add_reviewed_photos(data, photos, cache, train_cfg, progress=progress, cancel=cancel)
     ckpt = checkpoint_dir_for(out_dir)
     result = fit(model, data, train_cfg, checkpoint_dir=ckpt if model_cfg.learned else None,
                  progress=progress, cancel=cancel)
@@ -98,7 +138,9 @@ def train_model(
         "history": result.history,
         "train": train_cfg.to_dict(),
         "sizes": {"captions": len(train.captions), "images": len(train.image_paths),
-                  "heldout_captions": len(heldout.captions), "heldout_images": len(heldout.image_paths)},
+                  "heldout_captions": len(heldout.captions), "heldout_images": len(heldout.image_paths),
+                  "reviewed_photos": len(photos) if photos is not None else 0},
+        "warm_start": str(init_from) if init_from is not None else None,
     }
     calibration = result.calibration.to_dict() if result.calibration is not None else None
     save_pretrained(model, out_dir, dataset.labels, thresholds=result.thresholds or None, summary=summary,

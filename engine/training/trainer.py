@@ -20,7 +20,7 @@ from engine.progress import CancelToken, ProgressCallback, ProgressReporter, che
 from engine.training.checkpoint import Checkpoints, LoopState, run_key
 from engine.training.config import TrainConfig
 from engine.training.features import ImageFeatures, TextFeatures
-from engine.training.losses import ranking_loss
+from engine.training.losses import masked_bce, partial_ranking_loss, ranking_loss
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ class BranchData:
 
     features: ImageFeatures | TextFeatures
     labels: torch.Tensor
+    known: torch.Tensor | None = None  # (N, C) bool: which labels a person decided (None: every label is known)
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -40,13 +41,21 @@ class BranchData:
         valid = f.valid[idx] if isinstance(f, TextFeatures) else None
         return f.g[idx].float(), f.local[idx].float(), valid, self.labels[idx]
 
+    def known_of(self, idx: torch.Tensor) -> torch.Tensor | None:
+        return None if self.known is None else self.known[idx]
+
 
 @dataclass
 class FitData:
-    """Training and held-out data for both branches (either may be empty)."""
+    """Training and held-out data for both branches (either may be empty), plus reviewed photos.
+
+    `photo` holds real photos with partial labels (a person's confirmed / rejected tags); they train the
+    image branch with the partial-label loss (`branch_loss`).
+    """
 
     image: BranchData | None = None
     text: BranchData | None = None
+    photo: BranchData | None = None
     heldout_image: BranchData | None = None
     heldout_text: BranchData | None = None
 
@@ -120,13 +129,33 @@ def _score_heldout(model: T2IPAL, name: str | None, held: BranchData | None, dat
     if images is not None and len(images):
         image_scores = scores if name == "image" else _evaluate(model, images, "image")[1]
         image_labels = images.labels.numpy()
+        fitted_on = "heldout_images"
+        if data.photo is not None and len(data.photo) >= MIN_PHOTOS_FOR_CALIBRATION:
+            photo_scores, photo_labels = _reviewed_photo_evidence(model, data.photo)
+            image_scores = np.concatenate([image_scores, photo_scores])
+            image_labels = np.concatenate([image_labels, photo_labels])
+            fitted_on = "heldout_images+reviewed_photos"
         result.thresholds = calibrate_thresholds(image_scores, image_labels).tolist()
-        result.calibration = fit_calibration(image_scores, image_labels, fitted_on="heldout_images", priors=priors)
-        log.info("calibrated on %d held-out images", len(images))
+        result.calibration = fit_calibration(image_scores, image_labels, fitted_on=fitted_on, priors=priors)
+        log.info("calibrated on %d images (%s)", len(image_scores), fitted_on)
     else:
         result.thresholds = calibrate_thresholds(scores, labels).tolist()
         result.calibration = Calibration(priors=tuple(priors.tolist()), fitted_on="none")
         log.warning("no held-out images to calibrate on: tags will match the labels' shares among the captions")
+
+
+MIN_PHOTOS_FOR_CALIBRATION = 40  # reviewed photos join the calibration from this many on
+
+
+def _reviewed_photo_evidence(model: T2IPAL, photos: BranchData) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and labels of the reviewed photos for calibration: a label nobody confirmed or added counts as absent.
+
+    A reviewed photo was looked at with its tags shown, and the person adds what is missing, so an
+    undecided label is far more often absent than present. These are real photos, the only ones the
+    project has labels for; their scores are in-sample (the photos also trained the head).
+    """
+    _, scores = _evaluate(model, photos, "image")
+    return scores, (photos.labels.numpy() > 0.5).astype(np.uint8)
 
 
 def _priors(data: FitData) -> np.ndarray:
@@ -137,18 +166,33 @@ def _priors(data: FitData) -> np.ndarray:
     return caption_priors(np.concatenate(parts)) if parts else np.zeros(0)
 
 
+SCORED_AS = {"image": "image", "text": "text", "photo": "image"}  # training branch -> the head branch scoring it
+
+
+def branch_loss(logits: torch.Tensor, y: torch.Tensor, known: torch.Tensor | None, cfg: TrainConfig) -> torch.Tensor:
+    """The loss of one batch: ranking (or BCE) over every pair, or over known pairs only for partial labels."""
+    if cfg.loss == "bce":
+        return masked_bce(logits, y, known)
+    if known is None:
+        return ranking_loss(logits, y, cfg.margin)
+    return partial_ranking_loss(logits, y, known, cfg.margin, cfg.unknown_weight)
+
+
 def _step_loss(
     model: T2IPAL, data: FitData, cfg: TrainConfig, perms: dict[str, torch.Tensor], weights: dict[str, float], step: int
 ) -> torch.Tensor:
-    """Weighted ranking loss (global + local logits) of one batch of each trained branch."""
+    """Weighted loss (global + local logits) of one batch of each trained branch."""
     emb = model.class_embeddings()
     loss = torch.zeros((), device=model.backbone.device)
     for b, perm in perms.items():
-        idx = perm[torch.arange(step * cfg.batch, (step + 1) * cfg.batch) % len(perm)]
-        g, local, valid, y = getattr(data, b).take(idx)
-        s = model.score(g, local, branch=b, valid=valid, embeddings=emb)
-        branch_loss = ranking_loss(s.global_logits, y, cfg.margin) + ranking_loss(s.local_logits, y, cfg.margin)
-        loss = loss + weights[b] * branch_loss
+        size = min(cfg.batch, len(perm)) if b == "photo" else cfg.batch  # a few photos: each once per step
+        idx = perm[torch.arange(step * size, (step + 1) * size) % len(perm)]
+        part = getattr(data, b)
+        g, local, valid, y = part.take(idx)
+        known = part.known_of(idx)
+        s = model.score(g, local, branch=SCORED_AS[b], valid=valid, embeddings=emb)
+        total = branch_loss(s.global_logits, y, known, cfg) + branch_loss(s.local_logits, y, known, cfg)
+        loss = loss + weights[b] * total
     return loss
 
 
@@ -176,11 +220,21 @@ def _train_epoch(
     return total_loss / steps_per_epoch, lr
 
 
-def _branch_weights(cfg: TrainConfig, branches: list[str]) -> dict[str, float]:
-    """Loss weight per trained branch, in the order the branches train (and draw their permutations)."""
-    if len(branches) == 2:
-        return {b: cfg.lambda_img if b == "image" else 1.0 - cfg.lambda_img for b in branches}
-    return {branches[0]: 1.0}
+def _branch_weights(cfg: TrainConfig, branches: list[str], photos: int = 0) -> dict[str, float]:
+    """Loss weight per trained branch, in the order the branches train (and draw their permutations).
+
+    Reviewed photos ("photo") add `cfg.photo_weight` on top of the captions/renders mix, scaled down while
+    there are fewer photos than a batch (25 photos must not weigh as much as 64 renders; measured on the
+    demo's "val" split, docs/training.md).
+    """
+    synthetic = [b for b in branches if b != "photo"]
+    if len(synthetic) == 2:
+        weights = {b: cfg.lambda_img if b == "image" else 1.0 - cfg.lambda_img for b in synthetic}
+    else:
+        weights = {b: 1.0 for b in synthetic}
+    if "photo" in branches:
+        weights["photo"] = cfg.photo_weight * min(1.0, photos / cfg.batch) if synthetic else 1.0
+    return weights
 
 
 def _train_epochs(
@@ -191,9 +245,10 @@ def _train_epochs(
     """Train the remaining epochs (resuming from `checkpoint_dir`), then keep the selected epoch's head."""
     held_name, held_data = held
     opt = torch.optim.SGD(model.head_parameters(), lr=cfg.step_lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    weights = _branch_weights(cfg, branches)
+    weights = _branch_weights(cfg, branches, len(data.photo) if data.photo is not None else 0)
     steps_per_epoch = max(1, math.ceil(max(len(getattr(data, b)) for b in branches) / cfg.batch))
-    sizes = [len(b) if b is not None else 0 for b in (data.image, data.text, data.heldout_image, data.heldout_text)]
+    parts = (data.image, data.text, data.heldout_image, data.heldout_text, data.photo)
+    sizes = [len(b) if b is not None else 0 for b in parts]
     ckpts = Checkpoints(Path(checkpoint_dir), run_key(model, cfg, sizes)) if checkpoint_dir else None
     state = ckpts.resume(model, opt) if ckpts is not None else None
     if state is not None:
@@ -242,6 +297,8 @@ def fit(
     """Train prompts and adapter on cached features; resumes from `checkpoint_dir` when it holds a checkpoint."""
     t0 = time.monotonic()
     branches = [b for b in model.cfg.branches if getattr(data, b) is not None and len(getattr(data, b))]
+    if model.cfg.learned and data.photo is not None and len(data.photo):
+        branches.append("photo")
     if model.cfg.learned and not branches:
         raise ConfigError("variant", f"{model.cfg.variant} trains on {model.cfg.branches} but no such data was given")
     result = TrainResult()

@@ -1,6 +1,7 @@
 """Browse panel: paged lazy thumbnails, label filters (all / any), the project's threshold policy (global offset,
 operating point, per-label editor with live counts), probability chips with uncertain marks, "why" heatmaps,
-confirm / reject / undo with the keyboard, export (CSV, JSON, XMP with dry run) of exactly what is shown."""
+confirm / reject / add / undo with the keyboard, a review queue and "Retrain with my corrections", export (CSV,
+JSON, XMP with dry run) of exactly what is shown."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListView,
     QListWidget,
@@ -35,6 +37,7 @@ from t2ipal_gui.workers import Job, call
 
 log = logging.getLogger(__name__)
 MARK = {"confirmed": "✓ ", "rejected": "✗ ", "manual": "+ ", "auto": ""}
+QUEUE_LENGTH = 200  # photos the review queue shows at once (it is recomputed after every retraining)
 OPERATING_POINTS = (("best balance (max F1)", "max_f1", None), ("precise (precision ≥ 0.90)", "precision", 0.9))
 
 
@@ -48,13 +51,16 @@ def _offset_slider() -> QSlider:
 
 class BrowsePanel(Panel):
     title = "Browse"
-    subtitle = "Review tagged photos: filter by labels, move thresholds, confirm (C) or reject (X) tags, export."
+    subtitle = ("Review tagged photos: filter by labels, move thresholds; A accepts a photo's shown tags, C / X "
+                "confirm / reject one tag, N adds a missing label; retrain on your corrections; export.")
 
     def build(self, content: QWidget) -> None:
         self.filter = TagFilter()
         self.decisions: list[Decision] = []  # newest last: U / Ctrl+Z undo them one by one
         self.has_model = False
         self._heat_job: Job | None = None
+        self._retrain_job: Job | None = None
+        self._shown_path: str | None = None
         splitter = QSplitter()
         splitter.addWidget(self._build_filters())
         splitter.addWidget(self._build_grid())
@@ -63,10 +69,13 @@ class BrowsePanel(Panel):
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._build_learning_row())
         layout.addWidget(splitter, 1)
         layout.addLayout(self._build_export_row())
         for keys, action in (("C", "confirmed"), ("X", "rejected")):
             QShortcut(QKeySequence(keys), content, lambda a=action: self.decide(a))
+        QShortcut(QKeySequence("A"), content, self.accept_shown)
+        QShortcut(QKeySequence("N"), content, lambda: self.add_label())
         for undo_key in (QKeySequence("U"), QKeySequence(QKeySequence.StandardKey.Undo)):
             QShortcut(undo_key, content, self.undo)
         self._timer = QTimer(self, singleShot=True, interval=80)
@@ -173,6 +182,32 @@ class BrowsePanel(Panel):
         col.addLayout(decide_row)
         return right
 
+    def _build_learning_row(self) -> QHBoxLayout:
+        """Top: the review queue, the decisions the model has not learned from, and the retrain action."""
+        self.queue_box = QCheckBox("Review queue (most useful decisions first)")
+        self.queue_box.setToolTip("Photos whose labels sit nearest their thresholds, near-duplicates spread out; "
+                                  "photos you already decided on leave the queue")
+        self.queue_box.toggled.connect(lambda _=False: self.apply_filter())
+        self.decisions_label = QLabel()
+        self.decisions_label.setObjectName("decisionsSinceTraining")
+        self.retrain_button = QPushButton("Retrain with my corrections")
+        self.retrain_button.setToolTip("Retrain the model on your confirmed, rejected and added tags (starting from "
+                                       "the current model), then export it and re-tag your folders; every decision "
+                                       "is kept")
+        self.retrain_button.clicked.connect(self.retrain)
+        self.retrain_button.setEnabled(False)
+        row = QHBoxLayout()
+        row.addWidget(self.queue_box)
+        row.addStretch(1)
+        row.addWidget(self.decisions_label)
+        row.addWidget(self.retrain_button)
+        return row
+
+    def _show_decision_count(self) -> None:
+        n = api.decisions_since_training(self.active_project)
+        self.decisions_label.setText(f"{n} decision{'s' if n != 1 else ''} since the last training")
+        self.retrain_button.setEnabled(n > 0 and self.has_model and self._retrain_job is None)
+
     def _build_export_row(self) -> QHBoxLayout:
         """Bottom: export the tags in force (the thresholds shown here) as CSV, JSON or XMP sidecars."""
         self.dry_run = QCheckBox("XMP dry run")
@@ -204,6 +239,10 @@ class BrowsePanel(Panel):
         self.model.set_paths([])
         self.editor.show_label(None, None)
         self.count_label.setText("")
+        self.decisions_label.setText("")
+        self.retrain_button.setEnabled(False)
+        self.queue_box.setChecked(False)
+        self._retrain_job = None
         self._show_image()
 
     def refresh(self) -> None:
@@ -215,6 +254,7 @@ class BrowsePanel(Panel):
         self.why_button.setToolTip("Show where in the photo the project's model sees the selected tag"
                                    if self.has_model else "The project has no exported model to explain with")
         self._show_policy(project)
+        self._show_decision_count()
         checked = set(self.filter.labels)
         self.label_list.blockSignals(True)
         self.label_list.clear()
@@ -261,10 +301,17 @@ class BrowsePanel(Panel):
             item.setText(f"{label}  ({counts.get(label, 0)}){at}")
         self.label_list.blockSignals(False)
         flt = TagFilter(list(self.filter.labels), self.filter.mode)
-        self.model.set_source(matching, lambda limit, offset: api.matching_images(project, flt, limit=limit,
-                                                                                  offset=offset))
+        if self.queue_box.isChecked():
+            queue = [item.path for item in api.review_queue(project, limit=QUEUE_LENGTH)]
+            self.model.set_paths(queue)
+            matching = len(queue)
+        else:
+            self.model.set_source(matching, lambda limit, offset: api.matching_images(project, flt, limit=limit,
+                                                                                      offset=offset))
         if total == 0:
             self.count_label.setText("No tagged photos yet — tag a folder in the Tagging panel.")
+        elif self.queue_box.isChecked():
+            self.count_label.setText(f"review queue: {matching} undecided photos, most useful first")
         else:
             self.count_label.setText(f"{matching} of {total} photos")
         if matching:
@@ -305,6 +352,9 @@ class BrowsePanel(Panel):
     def _show_image(self, overlay: QImage | None = None) -> None:
         path = self.current_path()
         selected = self.chips.currentItem().data(Qt.ItemDataRole.UserRole) if self.chips.currentItem() else None
+        if path != self._shown_path:  # another photo: no highlight carries over from the previous one
+            selected = None
+        self._shown_path = path
         self.chips.clear()
         if path is None:
             self.preview.setPixmap(QPixmap())
@@ -352,14 +402,61 @@ class BrowsePanel(Panel):
         if path is None or label is None:
             return None
         decision = api.decide(self.active_project, path, label, source)
-        self.decisions.append(decision)
-        self.undo_button.setEnabled(True)
-        log.info("%s %s on %s", source, label, path)
-        self._show_image()
         row = self.chips.currentRow()
+        self._after_decisions([decision])
         if row + 1 < self.chips.count():
             self.chips.setCurrentRow(row + 1)
         return decision
+
+    def accept_shown(self) -> list[Decision]:
+        """Confirm every tag shown in force on the photo shown (A): the photo's tags are right as they are."""
+        path = self.current_path()
+        if path is None:
+            return []
+        made = [api.decide(self.active_project, path, view.label, "confirmed")
+                for view in api.image_tag_views(self.active_project, path) if view.in_force and view.source == "auto"]
+        self._after_decisions(made)
+        return made
+
+    def add_label(self, label: str | None = None) -> Decision | None:
+        """Add a label the photo shown is missing (N); without `label`, ask which one."""
+        path = self.current_path()
+        if path is None:
+            return None
+        if label is None:
+            on_photo = {v.label for v in api.image_tag_views(self.active_project, path) if v.in_force}
+            choices = [lab for lab in api.tag_labels(self.active_project) if lab not in on_photo]
+            label, ok = QInputDialog.getItem(self, "Add a missing label", "Label:", choices, 0, True)
+            if not ok or not label:
+                return None
+        decision = api.decide(self.active_project, path, label, "manual")
+        self._after_decisions([decision])
+        return decision
+
+    def _after_decisions(self, made: list[Decision]) -> None:
+        self.decisions.extend(made)
+        self.undo_button.setEnabled(bool(self.decisions))
+        for d in made:
+            log.info("%s %s on %s", d.source, d.label, d.path)
+        self._show_image()
+        self._show_decision_count()
+
+    def retrain(self) -> Job | None:
+        """Retrain on the decisions in the background, then export, re-tag and show the new scores."""
+        if self._retrain_job is not None:
+            return None
+        job = self.ctx.runner.start(api.retrain_with_decisions, self.active_project, name="Retrain with my corrections")
+        self._retrain_job = job
+        self.retrain_button.setEnabled(False)
+
+        def ended(*_: object) -> None:
+            self._retrain_job = None
+            self.ctx.data_changed.emit("model")
+            self.ctx.data_changed.emit("tags")
+            self.safe_refresh()
+
+        job.done.connect(self.for_this_project(ended))
+        return job
 
     def undo(self) -> Decision | None:
         """Put the tag of the last decision back as it was before (U or Ctrl+Z, repeatedly)."""
@@ -368,6 +465,7 @@ class BrowsePanel(Panel):
         decision = self.decisions.pop()
         api.undo(self.active_project, decision)
         self.undo_button.setEnabled(bool(self.decisions))
+        self._show_decision_count()
         log.info("undid %s %s on %s", decision.source, decision.label, decision.path)
         if decision.path == self.current_path():
             self._show_image()
