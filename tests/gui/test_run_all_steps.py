@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 
 if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("open_clip") is None:
     pytest.skip("needs onnxruntime and open_clip", allow_module_level=True)
