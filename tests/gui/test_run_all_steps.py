@@ -37,9 +37,27 @@ def _photos(folder: Path, n: int = 3) -> Path:
     return folder
 
 
+def _gate_stages(monkeypatch) -> dict[str, threading.Event]:
+    """Each stage starts only once the bar shows its chip: progress is coalesced (latest event wins), so without
+    this a fast stage may finish before the GUI thread draws it, and the test would depend on timing."""
+    from engine import api
+
+    shown = {stage: threading.Event() for stage in ("synthesis", "training", "export", "tagging")}
+    for stage, name in (("synthesis", "synthesize"), ("training", "train"), ("export", "export"), ("tagging", "tag")):
+        real = getattr(api, name)
+
+        def gated(*args, _real=real, _stage=stage, **kwargs):  # type: ignore[no-untyped-def]
+            assert shown[_stage].wait(30), f"the bar never showed the {_stage} chip"
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(api, name, gated)
+    return shown
+
+
 def test_run_all_steps_advances_the_chips_in_order_and_every_panel_shows_the_result(window, qtbot, tmp_path,
-                                                                                      tiny_clip_file):
+                                                                                      tiny_clip_file, monkeypatch):
     project = _project(window, tmp_path)
+    shown = _gate_stages(monkeypatch)
     synth = window.show_panel("synthesis")
     synth.backend.setCurrentText("demo")
     synth.per_caption.setValue(1)
@@ -56,7 +74,14 @@ def test_run_all_steps_advances_the_chips_in_order_and_every_panel_shows_the_res
     bar.run.click()
     job = bar.job
     assert job is not None and bar.cancel.isVisible() and not bar.run.isVisible()
-    job.progress.connect(lambda _e: stages.append(bar.current) if not stages or stages[-1] != bar.current else None)
+
+    def seen(_event) -> None:  # type: ignore[no-untyped-def]
+        if bar.current and (not stages or stages[-1] != bar.current):
+            stages.append(bar.current)
+            assert bar.chips[bar.current].text().startswith("● ")  # the running stage is marked
+            shown[bar.current].set()
+
+    job.progress.connect(seen)
     with qtbot.waitSignal(job.done, timeout=JOB_TIMEOUT):
         pass
     assert job.state == "finished", f"{job.error}\n{job.traceback}"
