@@ -126,8 +126,10 @@ class ModelArtifact:
         try:
             config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
             raw_labels = json.loads((folder / LABELS_FILE).read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise ArtifactError(f"{folder}: config.json or labels.json is corrupt ({exc})") from exc
+        if not isinstance(config, dict):
+            raise ArtifactError(f"{folder}/config.json is corrupt (a JSON {type(config).__name__}, not an object)")
         labels = read_labels(raw_labels, source=str(folder / LABELS_FILE))
         if config.get("format") != FORMAT:
             raise ArtifactError(f"{folder}/config.json is not a {FORMAT} config")

@@ -18,12 +18,26 @@ def checksum_path(model: str | Path) -> Path:
 
 def write_checksum(model: str | Path) -> str:
     """Record the file's SHA-256 beside it (`sha256sum -c` can check it); returns the digest."""
-    digest = sha256_file(model)
+    digest, staged = stage_checksum(model, model)
+    os.replace(staged, checksum_path(model))
+    return digest
+
+
+def stage_checksum(source: str | Path, model: str | Path) -> tuple[str, Path]:
+    """Write the sidecar of `model`, holding the SHA-256 of `source`, to a temporary file beside it.
+
+    Export writes it before the model file is replaced, so a full disk cannot leave a new model
+    beside the old checksum; the caller renames the result to `checksum_path(model)`.
+    """
+    digest = sha256_file(source)
     side = checksum_path(model)
     tmp = side.with_name(f".{side.name}.tmp")
-    tmp.write_text(f"{digest}  {Path(model).name}\n", encoding="utf-8")
-    os.replace(tmp, side)
-    return digest
+    try:
+        tmp.write_text(f"{digest}  {Path(model).name}\n", encoding="utf-8")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return digest, tmp
 
 
 def read_checksum(model: str | Path) -> str | None:

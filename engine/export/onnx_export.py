@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine import __version__, torch_ready
-from engine.errors import ExportError
+from engine.errors import ExportError, StorageError
 from engine.evaluation.calibration import Calibration
-from engine.export.checksum import write_checksum
+from engine.export.checksum import checksum_path, stage_checksum
 from engine.export.metadata import INPUT_NAME, OUTPUT_HEATMAPS, OUTPUT_SCORES, ModelMetadata
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter, check_cancel
 
@@ -104,7 +104,6 @@ def export_onnx(
     otherwise `ExportError`. The write is atomic.
     """
     torch_ready()
-    import onnx
     import torch
 
     started = time.perf_counter()
@@ -132,10 +131,35 @@ def export_onnx(
     meta = _with_grid(meta, (int(heat.shape[2]), int(heat.shape[3])))
     check_cancel(cancel)
 
+    try:
+        d_scores, d_heat = _write_checked(module, meta, example, out_path, opset=opset, tolerance=tolerance,
+                                          check_batch=check_batch, seed=seed, device=dev, reporter=reporter,
+                                          cancel=cancel)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot write {out_path.name} in {out_path.parent} ({(exc.strerror or str(exc)).lower()}); "
+            "free some space or choose a folder you can write; any previous model there is unchanged"
+        ) from exc
+    reporter.advance(message="written")
+    result = ExportResult(out_path, meta, d_scores, d_heat, opset, out_path.stat().st_size,
+                          time.perf_counter() - started)
+    log.info("exported %s (%.1f MB, parity %.2e) in %.1f s", out_path, result.size_bytes / 1e6,
+             max(d_scores, d_heat), result.seconds)
+    return result
+
+
+def _write_checked(module: Any, meta: ModelMetadata, example: Any, out_path: Path, *, opset: int, tolerance: float,
+                   check_batch: int, seed: int, device: Any, reporter: ProgressReporter,
+                   cancel: CancelToken | None) -> tuple[float, float]:
+    """Trace to a temporary file, check it, then replace `out_path` and its checksum sidecar together."""
+    import onnx
+    import torch
+
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}-", suffix=".tmp", dir=out_path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    side: Path | None = None
     try:
         try:
             with warnings.catch_warnings(), torch.no_grad():
@@ -158,24 +182,22 @@ def export_onnx(
             raise ExportError(f"the exported graph is not valid ONNX: {exc}") from exc
         onnx.save(model, str(tmp))
         check_cancel(cancel)
-        d_scores, d_heat = check_parity(module, tmp, size=size, batch=check_batch, seed=seed + 1, device=dev)
+        d_scores, d_heat = check_parity(module, tmp, size=meta.preprocess.size, batch=check_batch, seed=seed + 1,
+                                        device=device)
         reporter.advance(message=f"parity max |Δ| {max(d_scores, d_heat):.2e}")
         if not (d_scores <= tolerance and d_heat <= tolerance):
             raise ExportError(
                 f"onnxruntime differs from torch by {d_scores:.3g} (scores) / {d_heat:.3g} (heatmaps), "
                 f"more than the allowed {tolerance:g}; the model was not written"
             )
+        _, side = stage_checksum(tmp, out_path)  # `t2ipal tag --model` refuses a file that no longer matches it
         os.replace(tmp, out_path)
-        write_checksum(out_path)  # `t2ipal tag --model` refuses a file that no longer matches it
+        os.replace(side, checksum_path(out_path))
     finally:
-        if tmp.exists():
-            tmp.unlink()
-    reporter.advance(message="written")
-    result = ExportResult(out_path, meta, d_scores, d_heat, opset, out_path.stat().st_size,
-                          time.perf_counter() - started)
-    log.info("exported %s (%.1f MB, parity %.2e) in %.1f s", out_path, result.size_bytes / 1e6,
-             max(d_scores, d_heat), result.seconds)
-    return result
+        for leftover in (tmp, side):
+            if leftover is not None and leftover.exists():
+                leftover.unlink()
+    return d_scores, d_heat
 
 
 def _with_grid(meta: ModelMetadata, grid: tuple[int, int]) -> ModelMetadata:

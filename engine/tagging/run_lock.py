@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from engine.errors import EngineError
+from engine.errors import EngineError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,12 @@ def _holder(info_path: str) -> str:
         return "pid unknown (it is just starting or finishing)"
 
 
+def _cannot_write(folder: Path, exc: OSError) -> str:
+    why = exc.strerror or str(exc)
+    return (f"cannot write the tagging lock in {folder} ({why.lower()}); tagging needs a folder you can write "
+            "for its database: fix the folder's permissions or free some space, or choose another database")
+
+
 @contextmanager
 def tagging_lock(db_path: str | Path, folders: Sequence[str]) -> Iterator[None]:
     """Hold the database's tagging lock for the block, or raise `RunBusy` at once.
@@ -45,22 +51,28 @@ def tagging_lock(db_path: str | Path, folders: Sequence[str]) -> Iterator[None]:
     holder dies, even from `kill -9`; the info file it leaves behind is simply overwritten.
     """
     lock_path, info_path = _lock_paths(db_path)
-    Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(lock_path).parent
     lock = FileLock(lock_path, timeout=0, thread_local=False)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout:
         raise RunBusy(
             f"another tagging run is using {db_path} ({_holder(info_path)}); "
             "wait for it to finish, or stop it and run this command again"
         ) from None
+    except OSError as exc:
+        raise StorageError(_cannot_write(folder, exc)) from exc
     try:
         info = {"pid": os.getpid(), "host": socket.gethostname(), "folders": list(folders),
                 "started": datetime.now().astimezone().isoformat(timespec="seconds")}
         tmp = f"{info_path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(info, fh)
-        os.replace(tmp, info_path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(info, fh)
+            os.replace(tmp, info_path)
+        except OSError as exc:
+            raise StorageError(_cannot_write(folder, exc)) from exc
         yield
     finally:
         try:

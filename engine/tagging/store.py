@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -161,6 +162,12 @@ class TagStore:
     def close(self) -> None:
         self.db.conn.close()
 
+    @property
+    def file(self) -> str:
+        """The database file (for messages)."""
+        row = self.db.execute("PRAGMA database_list").fetchone()
+        return str(row[2]) if row and row[2] else "the tag database"
+
     def __enter__(self) -> TagStore:
         return self
 
@@ -197,6 +204,18 @@ class TagStore:
                 f"{path or 'the model'} has the weights of a model this database knows but its labels in another "
                 "order, so its scores would land on the wrong labels; export the model again"
             )
+        try:
+            return self._insert_model(meta, path)
+        except sqlite3.Error as exc:
+            raise StorageError(self._cannot_write(exc)) from exc
+
+    def _cannot_write(self, exc: Exception) -> str:
+        why = ("it is read-only for this user (a file or folder you may not write)" if "readonly" in str(exc)
+               else str(exc))
+        return (f"cannot write the tag database {self.file}: {why}; fix its permissions or free some space, "
+                "or tag into another database")
+
+    def _insert_model(self, meta: ModelMetadata, path: str | Path | None) -> int:
         with transaction(self.db):
             self.db.execute(
                 f"INSERT INTO {META}(key, value) VALUES ('label_set', ?) ON CONFLICT(key) DO NOTHING",
@@ -300,7 +319,8 @@ class TagStore:
         except Exception as exc:
             if isinstance(exc, StorageError):
                 raise
-            raise StorageError(f"could not write a batch of {len(results)} results: {exc}") from exc
+            raise StorageError(f"could not write a batch of {len(results)} results to {self.file}: {exc}; "
+                               "free some space (or fix the folder's permissions) and run again to resume") from exc
 
     def mark_missing(self, roots: Iterable[str], run_id: int) -> int:
         """Images under `roots` not seen by run `run_id` become status 'missing' (their tags stay)."""
