@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QVBoxLayout,
@@ -73,10 +74,12 @@ class BrowsePanel(Panel):
         self._retrain_job: Job | None = None
         self._shown_path: str | None = None
         splitter = QSplitter()
+        search_row = self._build_search_row()
         splitter.addWidget(self._build_filters())
-        splitter.addWidget(self._build_grid())
+        splitter.addWidget(self._build_grid(search_row))
         splitter.addWidget(self._build_details())
-        splitter.setSizes([230, 520, 300])
+        splitter.setSizes([220, 560, 300])
+        splitter.setStretchFactor(1, 1)  # extra width goes to the thumbnails
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -127,6 +130,10 @@ class BrowsePanel(Panel):
         mode_row.addStretch(1)
         col.addLayout(mode_row)
         col.addWidget(self.label_list, 1)
+        review_row = QHBoxLayout()
+        review_row.addWidget(QLabel("Review"))
+        review_row.addWidget(self.review, 1)
+        col.addLayout(review_row)
         op_row = QHBoxLayout()
         op_row.addWidget(QLabel("Thresholds"))
         op_row.addWidget(self.operating, 1)
@@ -139,7 +146,7 @@ class BrowsePanel(Panel):
         col.addWidget(self.editor)
         return left
 
-    def _build_grid(self) -> QWidget:
+    def _build_grid(self, search_row: QHBoxLayout) -> QWidget:
         """Centre: how many photos match, and their thumbnails."""
         size = _int(self.ctx.settings.value(THUMB_SETTING, DEFAULT_THUMB), DEFAULT_THUMB)
         self.grid = ThumbnailGrid()
@@ -165,13 +172,13 @@ class BrowsePanel(Panel):
         centre = QWidget()
         col = QVBoxLayout(centre)
         col.setContentsMargins(0, 0, 0, 0)
-        col.addLayout(self._build_search_row())
+        col.addLayout(search_row)
         col.addLayout(top)
         col.addWidget(self.grid, 1)
         return centre
 
     def _build_search_row(self) -> QHBoxLayout:
-        """Above the grid: the review-state filter and the file-name / folder search."""
+        """Above the grid: the file-name / folder search (the review-state filter sits with the label filters)."""
         self.review = QComboBox()
         self.review.setObjectName("reviewFilter")
         for text, value in REVIEW_FILTERS:
@@ -185,7 +192,6 @@ class BrowsePanel(Panel):
         self.search.setToolTip("Every word must appear in the photo's file name or folder (not case-sensitive)")
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         row = QHBoxLayout()
-        row.addWidget(self.review)
         row.addWidget(self.search, 1)
         return row
 
@@ -199,7 +205,9 @@ class BrowsePanel(Panel):
         self.preview = QLabel("Select a photo")
         self.preview.setObjectName("preview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(240, 200)
+        self.preview.setMinimumSize(160, 120)
+        # the pixmap never pushes the layout (it is scaled to the label), so nothing below it is overlapped
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.preview.setProperty("role", "empty")
         self.chips = QListWidget()
         self.chips.setObjectName("tagChips")
