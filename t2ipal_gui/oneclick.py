@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QWidget
 
+from engine.errors import EngineError
 from engine.progress import ProgressEvent
 from t2ipal_gui import pipeline
 from t2ipal_gui.context import AppContext
+from t2ipal_gui.dialogs import confirm as ask
 from t2ipal_gui.widgets import describe_event
 from t2ipal_gui.workers import Job
 
@@ -21,6 +23,7 @@ class OneClickBar(QFrame):
         super().__init__(parent)
         self.ctx = ctx
         self.job: Job | None = None
+        self.last_plan: pipeline.Plan | None = None  # the plan shown before the last start
         self.setObjectName("oneClickBar")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.run = QPushButton("▶  Run all steps")
@@ -72,8 +75,16 @@ class OneClickBar(QFrame):
         if ctx.project is None:
             ctx.report(RuntimeError("open or create a project first (File → New Project…)"), "Run all steps")
             return
-        plan = pipeline.plan_for(ctx.project, ctx.synthesis_options, ctx.training_options, ctx.tag_folders,
-                                 tag=self.with_tagging.isChecked())
+        try:
+            plan = pipeline.plan_for(ctx.project, ctx.synthesis_options, ctx.training_options, ctx.tag_folders,
+                                     tag=self.with_tagging.isChecked())
+        except EngineError as exc:
+            ctx.report(exc, "Run all steps")
+            return
+        self.last_plan = plan
+        if not ask.confirm(self, "Run all steps", "Run these steps one after the other, in the background?",
+                           "Start", informative=plan.describe()):
+            return
         self.job = self.ctx.runner.start(pipeline.run_all, plan, name="Run all steps")
         self.run.setVisible(False)
         self.cancel.setVisible(True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 from engine import api
+from engine.api import weights
 from engine.clip.config import BackboneConfig, ModelConfig
+from engine.errors import EngineError
 from engine.progress import CancelToken, ProgressCallback, ProgressEvent
 from engine.project import Project
 from engine.synthesis import SynthesisConfig
@@ -59,18 +61,73 @@ def tag_stage(project: Project, folders: list[str], ray_address: str | None = No
 @dataclass
 class Plan:
     stages: list[tuple[str, Stage]] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # what each stage will do, in words (shown before starting)
+
+    def describe(self) -> str:
+        return "\n".join(f"{i}. {step}" for i, step in enumerate(self.steps, start=1))
+
+
+def _label_names(project: Project) -> list[str]:
+    """The project's labels; none when it has no label set yet (the synthesis stage then says so itself)."""
+    try:
+        return list(api.load_labels(project).names)
+    except EngineError:
+        return []
+
+
+def _is_stock(synth: SynthesisSettings | None, train: TrainingSettings | None) -> tuple[bool, bool]:
+    """Whether the synthesis / training settings are the untouched defaults (no model chosen by the person)."""
+    from engine.synthesis.diffusers_backend import DiffusersConfig
+
+    stock_synth = synth is None or (synth.backend == SynthesisSettings().backend
+                                    and synth.options.get("model") in (None, "", DiffusersConfig.model))
+    stock_train = train is None or train.backbone == BackboneConfig()
+    return stock_synth, stock_train
+
+
+def settings_for(project: Project, synth: SynthesisSettings | None,
+                 train: TrainingSettings | None) -> tuple[SynthesisSettings, TrainingSettings]:
+    """The settings "Run all steps" uses: the panels' own, except that the demo world's labels get the demo
+    renderer and the demo CLIP wherever the person kept the stock text-to-image model and CLIP (those would
+    need gigabytes of weights the demo world does not need)."""
+    synth_out, train_out = synth or SynthesisSettings(), train or TrainingSettings()
+    names = _label_names(project)
+    if not weights.demo_labels_only(names):
+        return synth_out, train_out
+    stock_synth, stock_train = _is_stock(synth, train)
+    if stock_synth:
+        synth_out = SynthesisSettings("demo", {}, synth_out.config)
+    if stock_train:
+        train_out = replace(train_out, backbone=weights.demo_clip_config())
+    return synth_out, train_out
+
+
+def _synthesis_step(project: Project, synth: SynthesisSettings) -> str:
+    captions = api.count_captions(project) if _label_names(project) else 0
+    per = synth.config.images_per_caption
+    model = "the demo renderer" if synth.backend == "demo" else \
+        f"{synth.backend} ({synth.options.get('model') or 'its default model'})"
+    return (f"Synthesis: up to {captions * per:,} images ({captions:,} captions × {per}) with {model}; "
+            "images already rendered are kept")
 
 
 def plan_for(project: Project, synth: SynthesisSettings | None, train: TrainingSettings | None,
              folders: list[str], *, tag: bool) -> Plan:
     """The stages of "Run all steps" with the panels' current settings (tagging only when folders are listed)."""
+    synth, train = settings_for(project, synth, train)
     plan = Plan([
-        ("synthesis", (synth or SynthesisSettings()).run(project)),
-        ("training", (train or TrainingSettings()).run(project)),
+        ("synthesis", synth.run(project)),
+        ("training", train.run(project)),
         ("export", partial(api.export, project)),
+    ], [
+        _synthesis_step(project, synth),
+        f"Training: {train.train.epochs} epochs on CLIP {train.backbone.model_name}",
+        "Export: the trained model as one ONNX file",
     ])
     if tag and folders:
         plan.stages.append(("tagging", tag_stage(project, folders)))
+        plan.steps.append(f"Tagging: {len(folders)} folder{'s' if len(folders) != 1 else ''} "
+                          "(new and changed photos only)")
     return plan
 
 

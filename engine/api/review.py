@@ -241,3 +241,35 @@ def image_tag_views(project: Project, path: str) -> list[TagView]:
         uncertain = source == "auto" and prob is not None and rule is not None and rule.uncertain(prob)
         views.append(TagView(label, score, prob, rule.threshold if rule else None, source, in_force, uncertain))
     return sorted(views, key=lambda v: -(v.probability if v.probability is not None else 2.0))
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """One photo's review at a glance (Browse's thumbnail badges): tags a person confirmed or added, tags a
+    person rejected, and automatic tags close to their threshold that nobody decided on yet."""
+
+    confirmed: int = 0  # confirmed + manual
+    rejected: int = 0
+    uncertain: int = 0
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(self.confirmed or self.rejected)
+
+
+def review_states(project: Project, paths: list[str]) -> dict[str, ReviewState]:
+    """The review state of each of `paths` (e.g. the page Browse shows); unknown paths get an empty state."""
+    with _store(project) as store:
+        tags = store.tags_of_paths(paths)
+        rules = store.label_rules()
+    states = {}
+    for path in paths:
+        confirmed = rejected = uncertain = 0
+        for label, (score, source) in tags.get(path, {}).items():
+            confirmed += source in ("confirmed", "manual")
+            rejected += source == "rejected"
+            rule = rules.get(label)
+            if source == "auto" and rule is not None and score is not None:
+                uncertain += bool(rule.uncertain(rule.probability(score)))
+        states[path] = ReviewState(confirmed, rejected, uncertain)
+    return states

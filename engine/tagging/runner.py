@@ -72,10 +72,17 @@ class TagRunResult:
     candidates: int = 0
     tagged: int = 0
     errors: int = 0
-    skipped: int = 0
+    skipped: int = 0  # unchanged files not read again (done with this model, or failed before: see below)
     missing: int = 0
+    still_unreadable: int = 0  # of `skipped`: unchanged files whose earlier read failed (not retried)
     elapsed_s: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # infer_s, decode_wait_s, write_s
+
+    @property
+    def unreadable(self) -> int:
+        """Files under the folders that cannot be tagged as of this run: read and failed now, plus unchanged
+        files that failed in an earlier run and were not retried (`retry_errors` re-reads them)."""
+        return self.errors + self.still_unreadable
 
     @property
     def images_per_s(self) -> float:
@@ -152,6 +159,7 @@ class _TaggingRun:
     def _skip_unchanged(self, chunk: list[ScanEntry]) -> Iterator[ScanEntry]:
         known = self.store.lookup([e.path for e in chunk])
         unchanged = []
+        failed_before = 0
         for entry in chunk:
             k = known.get(entry.path)
             same = k is not None and k.size == entry.size and k.mtime_ns == entry.mtime_ns
@@ -160,11 +168,13 @@ class _TaggingRun:
                 or (k.status == "error" and not self.cfg.retry_errors)  # type: ignore[union-attr]
             ):
                 unchanged.append(entry.path)
+                failed_before += k.status == "error"  # type: ignore[union-attr]
             else:
                 yield entry
         if unchanged:
             self.store.mark_seen(unchanged, self.run_id)
             self.result.skipped += len(unchanged)
+            self.result.still_unreadable += failed_before
             self.reporter.advance(len(unchanged), metrics=self.metrics())
 
     def write(self, batch: _Batch) -> None:

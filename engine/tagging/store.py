@@ -426,7 +426,45 @@ class TagStore:
             if flt.mode == "all":
                 sub += f" GROUP BY image_id HAVING COUNT(DISTINCT label) = {len(flt.labels)}"
             where += f" AND i.id IN ({sub})"
+        for extra, extra_params in (self._review_where(flt), self._search_where(flt)):
+            if extra:
+                where += f" AND {extra}"
+                params = params + extra_params
         return where, params
+
+    @staticmethod
+    def _review_where(flt: TagFilter) -> tuple[str, list[object]]:
+        """The review-state condition on `i` (images): any human decision, none, or a rejected tag."""
+        human = f"SELECT image_id FROM {TAGS} WHERE source IN ('confirmed', 'rejected', 'manual')"
+        return {
+            "reviewed": (f"i.id IN ({human})", []),
+            "unreviewed": (f"i.id NOT IN ({human})", []),
+            "rejected": (f"i.id IN (SELECT image_id FROM {TAGS} WHERE source = 'rejected')", []),
+        }.get(flt.review, ("", []))
+
+    @staticmethod
+    def _search_where(flt: TagFilter) -> tuple[str, list[object]]:
+        """Every search word in the stored path (file name or folder), case-insensitive, % and _ literal."""
+        words = flt.search_words()
+        clauses = " AND ".join("LOWER(i.path) LIKE ? ESCAPE '\\'" for _ in words)
+        escaped = [w.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
+        return clauses, [f"%{w}%" for w in escaped]
+
+    def tags_of_paths(self, paths: Sequence[str]) -> dict[str, dict[str, tuple[float | None, str]]]:
+        """label -> (score, source) for each of `paths` (one query per chunk; unknown paths are left out)."""
+        out: dict[str, dict[str, tuple[float | None, str]]] = {}
+        by_text = {path_key(p)[0]: p for p in paths}
+        texts = list(by_text)
+        for start in range(0, len(texts), _CHUNK):
+            chunk = texts[start:start + _CHUNK]
+            rows = self.db.execute(
+                f"""SELECT i.path, t.label, t.score, t.source FROM {TAGS} t JOIN {IMAGES} i ON i.id = t.image_id
+                    WHERE i.path IN ({",".join("?" * len(chunk))})""",
+                chunk,
+            )
+            for text, label, score, source in rows:
+                out.setdefault(by_text[text], {})[label] = (score, source)
+        return out
 
     def matching_paths(self, flt: TagFilter, *, limit: int = 5000, offset: int = 0) -> list[str]:
         """Paths of tagged photos that match the filter under the threshold policy, in path order (one page)."""

@@ -1,8 +1,9 @@
 """A lazy list model of image paths: rows arrive page by page as the view scrolls (canFetchMore / fetchMore),
-thumbnails are decoded off the GUI thread, only when a row is shown."""
+thumbnails are decoded off the GUI thread, only when a row is shown; each row can carry a review state (badges)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -18,11 +19,28 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QImageReader, QPainter, QPixmap
 
 THUMB = 128
 PAGE = 2000  # rows fetched at a time when the view scrolls near the end
 PageFetcher = Callable[[int, int], list[str]]  # (limit, offset) -> paths
+StateFetcher = Callable[[list[str]], dict[str, Any]]  # paths -> review state per path (engine.api.ReviewState)
+REVIEW_ROLE = Qt.ItemDataRole.UserRole + 1  # the row's review state, for the badges
+
+
+def placeholder_image(size: int, text: str = "") -> QImage:
+    """A neutral grey square, with `text` (e.g. "missing") written in its middle when given."""
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor(128, 128, 128, 60))
+    if text:
+        painter = QPainter(image)
+        painter.setPen(QColor(128, 128, 128))
+        font = painter.font()
+        font.setPixelSize(max(10, size // 8))
+        painter.setFont(font)
+        painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, text)
+        painter.end()
+    return image
 
 
 class _Done(QObject):
@@ -55,15 +73,40 @@ class ThumbnailModel(QAbstractListModel):
         self.total = 0  # rows the source holds (all pages)
         self._fetch: PageFetcher | None = None
         self.subtitles: dict[str, str] = {}
+        self.states: dict[str, Any] = {}
+        self._states_of: StateFetcher | None = None
         self._icons: dict[str, QIcon] = {}
         self._requested: set[str] = set()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)
         self._done = _Done()
         self._done.loaded.connect(self._loaded, Qt.ConnectionType.QueuedConnection)
-        placeholder = QPixmap(size, size)
-        placeholder.fill(QColor(128, 128, 128, 60))
-        self._placeholder = QIcon(placeholder)
+        self._placeholder = QIcon(QPixmap.fromImage(placeholder_image(size)))
+
+    def set_state_source(self, states_of: StateFetcher | None) -> None:
+        """Where the rows' review states come from (read for each page as it arrives); None: no badges."""
+        self._states_of = states_of
+        self.states = states_of(list(self.paths)) if states_of is not None and self.paths else {}
+
+    def refresh_states(self, paths: list[str]) -> None:
+        """Read the review state of `paths` again (after a decision or its undo) and repaint their badges."""
+        if self._states_of is None:
+            return
+        self.states.update(self._states_of(paths))
+        for path in paths:
+            row = self._row_of.get(path)
+            if row is not None:
+                self.dataChanged.emit(self.index(row), self.index(row), [REVIEW_ROLE])
+
+    def set_thumb_size(self, size: int) -> None:
+        """Thumbnails shown at `size` px: decoded again only when larger than the ones already decoded."""
+        if size <= self.size:
+            return
+        self.size = size
+        self._icons.clear()
+        self._requested.clear()
+        if self.paths:
+            self.dataChanged.emit(self.index(0), self.index(len(self.paths) - 1), [Qt.ItemDataRole.DecorationRole])
 
     def set_paths(self, paths: list[str], subtitles: dict[str, str] | None = None) -> None:
         """Show exactly these paths (no paging)."""
@@ -72,12 +115,13 @@ class ThumbnailModel(QAbstractListModel):
         self._row_of = {p: i for i, p in enumerate(self.paths)}
         self.total, self._fetch = len(self.paths), None
         self.subtitles = subtitles or {}
+        self.states = self._states_of(self.paths) if self._states_of is not None and self.paths else {}
         self.endResetModel()
 
     def set_source(self, total: int, fetch: PageFetcher) -> None:
         """Show `total` rows read page by page through `fetch(limit, offset)` as the view needs them."""
         self.beginResetModel()
-        self.paths, self._row_of, self.subtitles = [], {}, {}
+        self.paths, self._row_of, self.subtitles, self.states = [], {}, {}, {}
         self.total, self._fetch = total, fetch
         self.endResetModel()
         if self.canFetchMore():
@@ -97,6 +141,8 @@ class ThumbnailModel(QAbstractListModel):
         self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
         self.paths.extend(page)
         self._row_of.update({p: start + i for i, p in enumerate(page)})
+        if self._states_of is not None:
+            self.states.update(self._states_of(page))
         self.endInsertRows()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
@@ -120,6 +166,8 @@ class ThumbnailModel(QAbstractListModel):
             return path
         if role == Qt.ItemDataRole.UserRole:
             return path
+        if role == REVIEW_ROLE:
+            return self.states.get(path)
         return None
 
     def _request(self, path: str) -> None:
@@ -129,9 +177,8 @@ class ThumbnailModel(QAbstractListModel):
 
     @Slot(str, QImage)
     def _loaded(self, path: str, image: QImage) -> None:
-        if image.isNull():
-            image = QImage(self.size, self.size, QImage.Format.Format_ARGB32)
-            image.fill(QColor(200, 80, 80, 80))
+        if image.isNull():  # a neutral square that says why, never an alarming colour
+            image = placeholder_image(self.size, "missing" if not os.path.exists(path) else "cannot display")
         self._icons[path] = QIcon(QPixmap.fromImage(image))
         row = self._row_of.get(path)
         if row is not None:

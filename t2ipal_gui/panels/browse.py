@@ -1,14 +1,16 @@
-"""Browse panel: paged lazy thumbnails, label filters (all / any), the project's threshold policy (global offset,
-operating point, per-label editor with live counts), probability chips with uncertain marks, "why" heatmaps,
-confirm / reject / add / undo with the keyboard, a review queue and "Retrain with my corrections", export (CSV,
-JSON, XMP with dry run) of exactly what is shown."""
+"""Browse panel: paged lazy thumbnails (size slider, columns filling the width, review badges), label filters
+(all / any), review-state filters and a file-name / folder search, the project's threshold policy (global offset,
+operating point, per-label editor with live counts), probability chips with uncertain marks, "why" heatmaps (viridis,
+legend, opacity, off switch), confirm / reject / add with the keyboard and multi-step undo (Edit menu), a review
+queue and "Retrain with my corrections", export (CSV, JSON, XMP with dry run) of exactly what is shown."""
 
 from __future__ import annotations
 
 import logging
+import os
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPixmap, QShortcut, QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,10 +18,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QListView,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QVBoxLayout,
@@ -32,6 +35,9 @@ from engine.progress import CancelToken, ProgressCallback
 from engine.project import Project
 from t2ipal_gui.models.thumbnails import ThumbnailModel
 from t2ipal_gui.panels.base import Panel
+from t2ipal_gui.panels.browse_grid import DEFAULT_THUMB, MAX_THUMB, MIN_THUMB, ThumbnailGrid
+from t2ipal_gui.panels.browse_undo import DecisionCommand
+from t2ipal_gui.panels.heatmap import HeatmapLegend, colour_heatmap
 from t2ipal_gui.panels.threshold_editor import ThresholdEditor
 from t2ipal_gui.workers import Job, call
 
@@ -39,6 +45,10 @@ log = logging.getLogger(__name__)
 MARK = {"confirmed": "✓ ", "rejected": "✗ ", "manual": "+ ", "auto": ""}
 QUEUE_LENGTH = 200  # photos the review queue shows at once (it is recomputed after every retraining)
 OPERATING_POINTS = (("best balance (max F1)", "max_f1", None), ("precise (precision ≥ 0.90)", "precision", 0.9))
+REVIEW_FILTERS = (("All photos", "all"), ("Reviewed", "reviewed"), ("Not reviewed", "unreviewed"),
+                  ("With rejected tags", "rejected"))
+THUMB_SETTING = "browse/thumbnail_size"
+HEAT_OPACITY = 55  # % of the heatmap over the photo, by default
 
 
 def _offset_slider() -> QSlider:
@@ -56,16 +66,20 @@ class BrowsePanel(Panel):
 
     def build(self, content: QWidget) -> None:
         self.filter = TagFilter()
-        self.decisions: list[Decision] = []  # newest last: U / Ctrl+Z undo them one by one
+        self.undo_stack = QUndoStack(self)  # joins the window's Edit menu (Undo / Redo, Ctrl+Z / Ctrl+Shift+Z)
+        self._commands: list[DecisionCommand] = []
         self.has_model = False
+        self._heat: tuple[str, str, QImage] | None = None  # (path, label, coloured map) of the last heatmap
         self._heat_job: Job | None = None
         self._retrain_job: Job | None = None
         self._shown_path: str | None = None
         splitter = QSplitter()
+        search_row = self._build_search_row()
         splitter.addWidget(self._build_filters())
-        splitter.addWidget(self._build_grid())
+        splitter.addWidget(self._build_grid(search_row))
         splitter.addWidget(self._build_details())
-        splitter.setSizes([230, 520, 300])
+        splitter.setSizes([220, 560, 300])
+        splitter.setStretchFactor(1, 1)  # extra width goes to the thumbnails
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -76,8 +90,10 @@ class BrowsePanel(Panel):
             QShortcut(QKeySequence(keys), content, lambda a=action: self.decide(a))
         QShortcut(QKeySequence("A"), content, self.accept_shown)
         QShortcut(QKeySequence("N"), content, lambda: self.add_label())
-        for undo_key in (QKeySequence("U"), QKeySequence(QKeySequence.StandardKey.Undo)):
-            QShortcut(undo_key, content, self.undo)
+        QShortcut(QKeySequence("U"), content, self.undo)  # Ctrl+Z / Ctrl+Shift+Z: the Edit menu's actions
+        self.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        self._search_timer = QTimer(self, singleShot=True, interval=250)
+        self._search_timer.timeout.connect(self.apply_filter)
         self._timer = QTimer(self, singleShot=True, interval=80)
         self._timer.timeout.connect(self.apply_filter)
         self._offset_timer = QTimer(self, singleShot=True, interval=120)
@@ -114,6 +130,10 @@ class BrowsePanel(Panel):
         mode_row.addStretch(1)
         col.addLayout(mode_row)
         col.addWidget(self.label_list, 1)
+        review_row = QHBoxLayout()
+        review_row.addWidget(QLabel("Review"))
+        review_row.addWidget(self.review, 1)
+        col.addLayout(review_row)
         op_row = QHBoxLayout()
         op_row.addWidget(QLabel("Thresholds"))
         op_row.addWidget(self.operating, 1)
@@ -126,35 +146,68 @@ class BrowsePanel(Panel):
         col.addWidget(self.editor)
         return left
 
-    def _build_grid(self) -> QWidget:
+    def _build_grid(self, search_row: QHBoxLayout) -> QWidget:
         """Centre: how many photos match, and their thumbnails."""
-        self.model = ThumbnailModel(self)
-        self.grid = QListView()
+        size = _int(self.ctx.settings.value(THUMB_SETTING, DEFAULT_THUMB), DEFAULT_THUMB)
+        self.grid = ThumbnailGrid()
         self.grid.setObjectName("thumbGrid")
-        self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setUniformItemSizes(True)
-        self.grid.setIconSize(QSize(112, 112))
-        self.grid.setGridSize(QSize(136, 150))
-        self.grid.setWordWrap(True)
+        self.grid.set_thumb_size(size)
+        self.model = ThumbnailModel(self, size=self.grid.thumb)
         self.grid.setModel(self.model)
         self.grid.selectionModel().currentChanged.connect(lambda *_: self._show_image())
         self.count_label = QLabel()
         self.count_label.setObjectName("matchCount")
         self.count_label.setProperty("role", "subtitle")
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setObjectName("thumbSize")
+        self.size_slider.setRange(MIN_THUMB, MAX_THUMB)
+        self.size_slider.setValue(self.grid.thumb)
+        self.size_slider.setMaximumWidth(140)
+        self.size_slider.setToolTip("Thumbnail size")
+        self.size_slider.valueChanged.connect(self._thumb_size_changed)
+        top = QHBoxLayout()
+        top.addWidget(self.count_label, 1)
+        top.addWidget(QLabel("Size"))
+        top.addWidget(self.size_slider)
         centre = QWidget()
         col = QVBoxLayout(centre)
         col.setContentsMargins(0, 0, 0, 0)
-        col.addWidget(self.count_label)
+        col.addLayout(search_row)
+        col.addLayout(top)
         col.addWidget(self.grid, 1)
         return centre
+
+    def _build_search_row(self) -> QHBoxLayout:
+        """Above the grid: the file-name / folder search (the review-state filter sits with the label filters)."""
+        self.review = QComboBox()
+        self.review.setObjectName("reviewFilter")
+        for text, value in REVIEW_FILTERS:
+            self.review.addItem(text, value)
+        self.review.setToolTip("Reviewed: photos with a tag you confirmed, rejected or added; not reviewed: none yet")
+        self.review.currentIndexChanged.connect(lambda _i: self.apply_filter())
+        self.search = QLineEdit()
+        self.search.setObjectName("pathSearch")
+        self.search.setPlaceholderText("Search file or folder names…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Every word must appear in the photo's file name or folder (not case-sensitive)")
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        return row
+
+    def _thumb_size_changed(self, size: int) -> None:
+        self.grid.set_thumb_size(size)
+        self.model.set_thumb_size(self.grid.thumb)
+        self.ctx.settings.set_value(THUMB_SETTING, self.grid.thumb)
 
     def _build_details(self) -> QWidget:
         """Right column: the photo (with the heatmap over it), its tags and the decision buttons."""
         self.preview = QLabel("Select a photo")
         self.preview.setObjectName("preview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(240, 200)
+        self.preview.setMinimumSize(160, 120)
+        # the pixmap never pushes the layout (it is scaled to the label), so nothing below it is overlapped
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.preview.setProperty("role", "empty")
         self.chips = QListWidget()
         self.chips.setObjectName("tagChips")
@@ -177,10 +230,35 @@ class BrowsePanel(Panel):
         col = QVBoxLayout(right)
         col.setContentsMargins(6, 0, 0, 0)
         col.addWidget(self.preview, 3)
+        col.addWidget(self._build_heatmap_row())
         col.addWidget(QLabel("Tags (probability; ? = close to its threshold):"))
         col.addWidget(self.chips, 2)
         col.addLayout(decide_row)
         return right
+
+    def _build_heatmap_row(self) -> QWidget:
+        """Under the photo, once a heatmap exists: its legend, an opacity slider and an off switch."""
+        self.heat_box = QCheckBox("Heatmap")
+        self.heat_box.setObjectName("heatmapSwitch")
+        self.heat_box.setChecked(True)
+        self.heat_box.setToolTip("Show or hide the heatmap over the photo")
+        self.heat_box.toggled.connect(lambda _on: self._show_image())
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setObjectName("heatmapOpacity")
+        self.opacity.setRange(10, 100)
+        self.opacity.setValue(HEAT_OPACITY)
+        self.opacity.setMaximumWidth(110)
+        self.opacity.setToolTip("Heatmap opacity")
+        self.opacity.valueChanged.connect(lambda _v: self._show_image())
+        self.legend = HeatmapLegend()
+        self.heat_row = QWidget()
+        row = QHBoxLayout(self.heat_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.legend, 1)
+        row.addWidget(self.heat_box)
+        row.addWidget(self.opacity)
+        self.heat_row.setVisible(False)
+        return self.heat_row
 
     def _build_learning_row(self) -> QHBoxLayout:
         """Top: the review queue, the decisions the model has not learned from, and the retrain action."""
@@ -229,13 +307,22 @@ class BrowsePanel(Panel):
     def reset(self) -> None:
         """Another project: no labels, filters, decisions or heatmap of the previous one stay."""
         self.filter = TagFilter()
-        self.decisions.clear()
+        self.undo_stack.clear()
+        self._commands.clear()
         self.undo_button.setEnabled(False)
         self._heat_job = None
+        self._heat = None
+        self.review.blockSignals(True)
+        self.review.setCurrentIndex(0)
+        self.review.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
         self.has_model = False
         self.label_list.blockSignals(True)
         self.label_list.clear()
         self.label_list.blockSignals(False)
+        self.model.set_state_source(None)
         self.model.set_paths([])
         self.editor.show_label(None, None)
         self.count_label.setText("")
@@ -265,6 +352,7 @@ class BrowsePanel(Panel):
             item.setCheckState(Qt.CheckState.Checked if label in checked else Qt.CheckState.Unchecked)
             self.label_list.addItem(item)
         self.label_list.blockSignals(False)
+        self.model.set_state_source(lambda paths: api.review_states(project, paths))
         self.apply_filter()
 
     def _schedule(self) -> None:
@@ -288,6 +376,8 @@ class BrowsePanel(Panel):
             if self.label_list.item(i).checkState() == Qt.CheckState.Checked
         ]
         self.filter.mode = self.mode.currentText()
+        self.filter.review = str(self.review.currentData())
+        self.filter.search = self.search.text().strip()
         counts = api.label_counts(project, self.filter)
         thresholds = api.label_thresholds(project)
         matching = api.matching_count(project, self.filter)
@@ -300,7 +390,7 @@ class BrowsePanel(Panel):
             at = f"  ≥{info.in_force:.2f}{'*' if info.own is not None else ''}" if info else ""
             item.setText(f"{label}  ({counts.get(label, 0)}){at}")
         self.label_list.blockSignals(False)
-        flt = TagFilter(list(self.filter.labels), self.filter.mode)
+        flt = TagFilter(list(self.filter.labels), self.filter.mode, self.filter.review, self.filter.search)
         if self.queue_box.isChecked():
             queue = [item.path for item in api.review_queue(project, limit=QUEUE_LENGTH)]
             self.model.set_paths(queue)
@@ -314,6 +404,9 @@ class BrowsePanel(Panel):
             self.count_label.setText(f"review queue: {matching} undecided photos, most useful first")
         else:
             self.count_label.setText(f"{matching} of {total} photos")
+        narrowing = not self.queue_box.isChecked()
+        self.review.setEnabled(narrowing)  # the queue is its own selection: undecided photos, most useful first
+        self.search.setEnabled(narrowing)
         if matching:
             self.grid.setCurrentIndex(self.model.index(0))
         else:
@@ -349,13 +442,23 @@ class BrowsePanel(Panel):
         item = self.chips.currentItem()
         return str(item.data(Qt.ItemDataRole.UserRole)) if item else None
 
-    def _show_image(self, overlay: QImage | None = None) -> None:
+    def _overlay_for(self, path: str | None) -> QImage | None:
+        """The heatmap to draw over `path`: the last one computed for it, unless switched off."""
+        shown = self._heat is not None and self._heat[0] == path
+        self.heat_row.setVisible(shown)
+        if not shown or not self.heat_box.isChecked() or self._heat is None:
+            return None
+        self.legend.show_label(self._heat[1])
+        return self._heat[2]
+
+    def _show_image(self) -> None:
         path = self.current_path()
         selected = self.chips.currentItem().data(Qt.ItemDataRole.UserRole) if self.chips.currentItem() else None
         if path != self._shown_path:  # another photo: no highlight carries over from the previous one
             selected = None
         self._shown_path = path
         self.chips.clear()
+        overlay = self._overlay_for(path)
         if path is None:
             self.preview.setPixmap(QPixmap())
             self.preview.setText("Select a photo")
@@ -363,12 +466,15 @@ class BrowsePanel(Panel):
         pixmap = QPixmap(path)
         if overlay is not None and not pixmap.isNull():
             painter = QPainter(pixmap)
-            painter.setOpacity(0.55)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.setOpacity(self.opacity.value() / 100)
             painter.drawImage(pixmap.rect(), overlay)
             painter.end()
         tags = api.image_tag_views(self.active_project, path)
         if pixmap.isNull():
-            self.preview.setText("Cannot display this file")
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText("This photo is missing (moved or deleted?)" if not os.path.exists(path)
+                                 else "Cannot display this file")
         else:
             self.preview.setPixmap(pixmap.scaled(self.preview.size() * 0.98, Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation))
@@ -401,22 +507,20 @@ class BrowsePanel(Panel):
         path, label = self.current_path(), self.current_tag()
         if path is None or label is None:
             return None
-        decision = api.decide(self.active_project, path, label, source)
         row = self.chips.currentRow()
-        self._after_decisions([decision])
+        made = self._push([(path, label, source)])
         if row + 1 < self.chips.count():
             self.chips.setCurrentRow(row + 1)
-        return decision
+        return made[0]
 
     def accept_shown(self) -> list[Decision]:
         """Confirm every tag shown in force on the photo shown (A): the photo's tags are right as they are."""
         path = self.current_path()
         if path is None:
             return []
-        made = [api.decide(self.active_project, path, view.label, "confirmed")
-                for view in api.image_tag_views(self.active_project, path) if view.in_force and view.source == "auto"]
-        self._after_decisions(made)
-        return made
+        wanted = [(path, view.label, "confirmed") for view in api.image_tag_views(self.active_project, path)
+                  if view.in_force and view.source == "auto"]
+        return self._push(wanted) if wanted else []
 
     def add_label(self, label: str | None = None) -> Decision | None:
         """Add a label the photo shown is missing (N); without `label`, ask which one."""
@@ -429,17 +533,33 @@ class BrowsePanel(Panel):
             label, ok = QInputDialog.getItem(self, "Add a missing label", "Label:", choices, 0, True)
             if not ok or not label:
                 return None
-        decision = api.decide(self.active_project, path, label, "manual")
-        self._after_decisions([decision])
-        return decision
+        return self._push([(path, label, "manual")])[0]
 
-    def _after_decisions(self, made: list[Decision]) -> None:
-        self.decisions.extend(made)
-        self.undo_button.setEnabled(bool(self.decisions))
+    @property
+    def decisions(self) -> list[Decision]:
+        """The decisions Undo can take back, oldest first (those undone are left out until redone)."""
+        return [d for cmd in self._commands[:self.undo_stack.index()] for d in cmd.made]
+
+    def _push(self, wanted: list[tuple[str, str, str]]) -> list[Decision]:
+        """Make decisions (path, label, source) as one undo step; returns them."""
+        del self._commands[self.undo_stack.index():]  # the stack drops the undone commands on push, so do we
+        command = DecisionCommand(self.active_project, wanted, self._decisions_changed)
+        self._commands.append(command)
+        self.undo_stack.push(command)
+        return command.made
+
+    def _decisions_changed(self, made: list[Decision], undone: bool) -> None:
+        """After a decision, its undo or redo: the photo's chips, its badge and the decision count follow."""
         for d in made:
-            log.info("%s %s on %s", d.source, d.label, d.path)
-        self._show_image()
+            log.info("%s%s %s on %s", "undid " if undone else "", d.source, d.label, d.path)
+        self.model.refresh_states(sorted({d.path for d in made}))
         self._show_decision_count()
+        if made and made[0].path == self.current_path():
+            self._show_image()
+            if undone:  # the undone tag is highlighted again, ready for another decision
+                for i in range(self.chips.count()):
+                    if self.chips.item(i).data(Qt.ItemDataRole.UserRole) == made[0].label:
+                        self.chips.setCurrentRow(i)
 
     def retrain(self) -> Job | None:
         """Retrain on the decisions in the background, then export, re-tag and show the new scores."""
@@ -459,20 +579,13 @@ class BrowsePanel(Panel):
         return job
 
     def undo(self) -> Decision | None:
-        """Put the tag of the last decision back as it was before (U or Ctrl+Z, repeatedly)."""
-        if not self.decisions:
+        """Put the tags of the last decision back as they were (U, Ctrl+Z or Edit → Undo, repeatedly)."""
+        if not self.undo_stack.canUndo():
             return None
-        decision = self.decisions.pop()
-        api.undo(self.active_project, decision)
-        self.undo_button.setEnabled(bool(self.decisions))
-        self._show_decision_count()
-        log.info("undid %s %s on %s", decision.source, decision.label, decision.path)
-        if decision.path == self.current_path():
-            self._show_image()
-            for i in range(self.chips.count()):
-                if self.chips.item(i).data(Qt.ItemDataRole.UserRole) == decision.label:
-                    self.chips.setCurrentRow(i)
-        return decision
+        index = self.undo_stack.index()
+        self.undo_stack.undo()
+        made = self._commands[index - 1].made
+        return made[-1] if made else None
 
     # -- why: heatmap ---------------------------------------------------------------------------------
     def explain(self) -> Job | None:
@@ -481,10 +594,15 @@ class BrowsePanel(Panel):
         if path is None or label is None or not self.has_model:
             return None
         job = self.ctx.runner.start(heatmap_for, self.active_project, path, label, name=f"Heatmap for {label}")
-        job.finished.connect(self.for_this_project(
-            lambda image, p=path: self._show_image(image) if p == self.current_path() else None))
+        job.finished.connect(self.for_this_project(lambda image, p=path, lab=label: self._heatmap_ready(p, lab, image)))
         self._heat_job = job
         return job
+
+    def _heatmap_ready(self, path: str, label: str, image: QImage) -> None:
+        self._heat = (path, label, image)
+        self.heat_box.setChecked(True)
+        if path == self.current_path():
+            self._show_image()
 
     # -- export ---------------------------------------------------------------------------------------
     def export(self, kind: str) -> Job | None:
@@ -516,16 +634,14 @@ def label_text(tag: api.TagView) -> str:
 
 def heatmap_for(project: Project, image_path: str, label: str, *, progress: ProgressCallback | None = None,
                 cancel: CancelToken | None = None) -> QImage:
-    """The project's model's map for `label` (api.explain), coloured into an overlay (runs in a worker)."""
-    import numpy as np
-
-    heat = np.asarray(api.explain(project, image_path, label), dtype=np.float32)
-    h, w = heat.shape
-    rgba = np.zeros((h, w, 4), np.uint8)
-    rgba[..., 0] = (255 * heat).astype(np.uint8)
-    rgba[..., 1] = (255 * (1 - np.abs(heat - 0.5) * 2)).astype(np.uint8)
-    rgba[..., 2] = (255 * (1 - heat)).astype(np.uint8)
-    rgba[..., 3] = (200 * heat + 30).astype(np.uint8)
-    image = QImage(rgba.tobytes(), w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+    """The project's model's map for `label` (api.explain) through the perceptual colormap (runs in a worker)."""
+    image = colour_heatmap(api.explain(project, image_path, label))
     mode = Qt.TransformationMode.SmoothTransformation
-    return image.scaled(w * 32, h * 32, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
+    return image.scaled(image.width() * 32, image.height() * 32, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default

@@ -190,7 +190,8 @@ class TaggingPanel(Panel):
 
     def _finished(self, result: Any) -> None:  # TagRunResult
         self.summary.setText(
-            f"Tagged {result.tagged} images ({result.skipped} unchanged, {result.errors} unreadable, "
+            f"Tagged {result.tagged} images ({result.skipped - result.still_unreadable} unchanged, "
+            f"{result.unreadable} unreadable, "
             f"{result.missing} gone) in {format_duration(result.elapsed_s)} — {result.images_per_s:.1f} images/s."
         )
         self.ctx.data_changed.emit("tags")

@@ -107,3 +107,16 @@ def test_bad_config_and_missing_folder(tmp_path: Path, tiny_model: Path) -> None
         TagConfig(batch_size=0)
     with pytest.raises(InputError, match="does not exist"):
         tag_folders([tmp_path / "nope"], tiny_model, tmp_path / "t.db")
+
+
+def test_resumed_run_still_counts_files_that_failed_before(tmp_path: Path, tiny_model: Path) -> None:
+    make_folder(tmp_path / "photos", 6)
+    (tmp_path / "photos" / "broken.jpg").write_bytes(b"not a jpeg at all")
+    db = tmp_path / "t.db"
+    first = tag_folders([tmp_path / "photos"], tiny_model, db, TagConfig(batch_size=4))
+    assert (first.tagged, first.errors, first.unreadable) == (6, 1, 1)
+    again = tag_folders([tmp_path / "photos"], tiny_model, db, TagConfig(batch_size=4))
+    # nothing read again, but the broken file is still unreadable: the summary says 1, not 0
+    assert (again.tagged, again.errors, again.skipped, again.still_unreadable, again.unreadable) == (0, 0, 7, 1, 1)
+    retried = tag_folders([tmp_path / "photos"], tiny_model, db, TagConfig(batch_size=4, retry_errors=True))
+    assert (retried.errors, retried.still_unreadable, retried.unreadable) == (1, 0, 1)
