@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import require_training
 from engine.api.projects import load_labels
 from engine.errors import InputError
 from engine.progress import CancelToken, ProgressCallback
@@ -103,6 +104,7 @@ def train(
     from engine.training.config import TrainConfig
     from engine.training.project_data import training_set_from_project
 
+    require_training("Training")
     labels = load_labels(project)
     backbone = backbone or BackboneConfig()
     check_config_vocabulary(backbone, labels.names)  # before any image or weight is read
@@ -131,6 +133,7 @@ def export(
     if not status.trained or status.record.model_dir is None:
         raise InputError(f"project {project.root} has no trained model yet; train one first (`t2ipal train "
                          f"--project {project.root}` or the Training panel)")
+    require_training("Exporting to ONNX")
     from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
     from engine.hashing import sha256_file
 
@@ -203,6 +206,7 @@ def train_from_files(
 
     if not (captions_csv or images_csv):
         raise InputError("give captions (--captions captions.csv) and/or synthetic images (--images images.csv)")
+    require_training("Training")
     dataset = from_csv(labels, captions_csv, images_csv)
     out = Path(out)
     from engine.training.job import train_model  # imports torch
@@ -225,6 +229,7 @@ def export_folder(
     cancel: CancelToken | None = None,
 ) -> Any:
     """Export any trained model folder to an ONNX file (no project); writes `out.sha256` beside it."""
+    require_training("Exporting to ONNX")
     from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
 
     return export_onnx(model_dir, out, device=device, opset=opset,
@@ -253,6 +258,7 @@ def make_instant_model(
     from engine.training.config import TrainConfig
     from engine.training.project_data import training_set_from_project
 
+    require_training("The instant model")
     labels = load_labels(project)
     bcfg = backbone or BackboneConfig()
     model_cfg = ModelConfig(variant="instant").for_labelset(labels.training_defaults)
