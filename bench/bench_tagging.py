@@ -1,7 +1,9 @@
-"""Tagging benchmark: end-to-end vs bare model, onnxruntime vs torch, JPEG draft vs full decode, peak memory.
+"""Tagging benchmark: where the CPU time goes, end-to-end vs the CPU-bound limit and the bare model,
+onnxruntime vs torch, int8 vs fp32, JPEG draft vs full decode, peak memory.
 
-Usage: .venv/bin/python bench/bench_tagging.py [--model-name RN50] [--images 64] [--quick]
-Weights are random (seeded), which does not change any of the timings.
+Usage: .venv/bin/python bench/bench_tagging.py [--model-name RN50] [--images 64] [--quick] [--e2e-only]
+Weights are random (seeded), which does not change any of the timings. Every comparison runs its
+alternatives interleaved in one process, so load from other processes hits them alike.
 """
 
 from __future__ import annotations
@@ -71,6 +73,40 @@ def build_model(root: Path, model_name: str, image_size: int | None) -> tuple[Pa
     print(f"export: {time.perf_counter() - t0:.1f} s, {result.size_bytes / 1e6:.0f} MB, "
           f"parity max |Δ| {max(result.max_abs_diff_scores, result.max_abs_diff_heatmaps):.1e}")
     return folder, root / "model.onnx"
+
+
+def cpu_breakdown(result, bare_cpu_per_image: float) -> dict[str, float]:
+    """Per-image CPU seconds of each step of a tagging run (inference from the bare model, measured alone)."""
+    n = max(result.tagged, 1)
+    t = result.timings
+    steps = {"decode": t["decode_cpu_s"] / n, "preprocess": t["preprocess_cpu_s"] / n,
+             "inference": bare_cpu_per_image, "db_write": t["write_cpu_s"] / n}
+    steps["other"] = max(0.0, t["process_cpu_s"] / n - sum(steps.values()))  # scan, stacking, spinning threads
+    return steps
+
+
+def e2e_figures(root: Path, onnx_path: Path, session, batches, images: int, cfg, label: str) -> dict[str, float]:
+    """Tag the folder once with `cfg` and set its rate against the CPU-bound limit (cores / summed CPU)."""
+    from engine.tagging.runner import tag_folders
+
+    t0 = time.process_time()
+    for b in batches:
+        session.scores(b)
+    bare_cpu = (time.process_time() - t0) / images
+    db = root / f"{label}.db"
+    db.unlink(missing_ok=True)
+    result = tag_folders([root / "photos"], onnx_path, db, cfg)
+    steps = cpu_breakdown(result, bare_cpu)
+    cores = os.cpu_count() or 1
+    limit = cores / sum(v for k, v in steps.items() if k != "other")
+    rate = result.tagged / result.elapsed_s
+    return {"rate": rate, "limit": limit, "ratio": rate / limit, **{f"{k}_ms": 1000 * v for k, v in steps.items()}}
+
+
+def print_e2e(label: str, f: dict[str, float]) -> None:
+    print(f"  {label:<28} decode {f['decode_ms']:.1f} + preprocess {f['preprocess_ms']:.1f} + inference "
+          f"{f['inference_ms']:.1f} + db write {f['db_write_ms']:.2f} ms CPU/img (other {f['other_ms']:.1f}); "
+          f"end-to-end {f['rate']:.1f} img/s vs CPU-bound limit {f['limit']:.1f}: ratio {f['ratio']:.2f}")
 
 
 def timed(fn, repeat: int = 1) -> float:
