@@ -130,6 +130,8 @@ def main() -> int:
     ap.add_argument("--twelve-mp", type=int, default=3, help="12-MP JPEGs for the draft comparison")
     ap.add_argument("--quick", action="store_true", help="tiny model and small counts (smoke run)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--e2e-only", action="store_true", help="only the CPU breakdown (and --int8)")
+    ap.add_argument("--int8", action="store_true", help="with --e2e-only: also int8 vs fp32")
     args = ap.parse_args()
     if args.quick:
         args.model_name, args.images, args.large, args.twelve_mp = "tiny-test", 32, 400, 1
@@ -165,6 +167,37 @@ def main() -> int:
         figures["bare_img_s"] = args.images / bare_s
         figures["e2e_img_s"] = result.tagged / result.elapsed_s
         figures["e2e_vs_bare"] = figures["e2e_img_s"] / figures["bare_img_s"]
+
+        # 1b) where the CPU time goes, and onnxruntime threads spinning vs sleeping (interleaved)
+        print("per image CPU time and end-to-end rate against the CPU-bound limit (cores / summed CPU):")
+        from engine.tagging import onnx_session
+        for rep in range(2):
+            for spinning in (True, False):
+                onnx_session.ALLOW_SPINNING = spinning
+                s = TaggerSession(onnx_path, threads=args.threads)
+                f = e2e_figures(root, onnx_path, s, batches, args.images, cfg, "cpu")
+                print_e2e(f"spinning={spinning} #{rep + 1}", f)
+                figures[f"limit_ratio_spin{int(spinning)}"] = max(
+                    figures.get(f"limit_ratio_spin{int(spinning)}", 0.0), f["ratio"])
+        onnx_session.ALLOW_SPINNING = False
+
+        # 1c) int8 (static QDQ, calibrated on the benchmark photos) vs fp32, bare model, interleaved
+        if not args.e2e_only or args.int8:
+            from engine.export.quantize import int8_path, quantize_int8
+            q = quantize_int8(onnx_path, int8_path(onnx_path), paths[:32])
+            s8 = TaggerSession(q.path, threads=args.threads)
+            s8.scores(batches[0])
+            fp32_s = int8_s = float("inf")
+            for _ in range(2):
+                fp32_s = min(fp32_s, timed(lambda: [session.scores(b) for b in batches]))
+                int8_s = min(int8_s, timed(lambda: [s8.scores(b) for b in batches]))
+            figures["int8_speedup"] = fp32_s / int8_s
+            print(f"int8 {args.images / int8_s:.1f} img/s vs fp32 {args.images / fp32_s:.1f} img/s: ratio "
+                  f"{figures['int8_speedup']:.2f}; max |Δscore| {q.max_abs_diff_scores:.4f}; "
+                  f"{q.size_bytes / 1e6:.0f} MB")
+        if args.e2e_only:
+            print(json.dumps(figures, indent=2))
+            return 0
 
         # 2) onnxruntime vs torch eager on the same batches
         # interleaved (ort, torch, ort, torch, ...) so load from other processes hits both alike

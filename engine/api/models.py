@@ -283,7 +283,7 @@ def export_folder(
 
 def _calibration_files(items: Sequence[str | Path]) -> list[Path]:
     """Image files named directly or found (sorted, recursively) under folders."""
-    from engine.tagging.scan import DEFAULT_INCLUDE, DEFAULT_EXCLUDE, scan_folders
+    from engine.tagging.scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, scan_folders
 
     entries = scan_folders([str(Path(i).resolve()) for i in items], include=DEFAULT_INCLUDE, exclude=DEFAULT_EXCLUDE)
     return sorted(Path(e.path) for e in entries if not e.error)

@@ -111,9 +111,9 @@ class DemoResult:
     def format_table(self) -> str:
         lines = [f"{'method':<32}{'mAP':>8}{'± std':>8}  {'T2I-PAL minus row [95% CI]':>28}   per seed", "-" * 100]
         if self.random_clip:
-            lines.insert(0, "WARNING: engine/demo/demo_clip/model.safetensors is missing, so this run used a RANDOM-INIT "
-                            "demo CLIP;\nthe pipeline ran for real but the numbers mean nothing. Make the weights with "
-                            "`t2ipal demo pretrain`.\n")
+            lines.insert(0, "WARNING: engine/demo/demo_clip/model.safetensors is missing, so this run used a "
+                            "RANDOM-INIT demo CLIP;\nthe pipeline ran for real but the numbers mean nothing. Make the "
+                            "weights with `t2ipal demo pretrain`.\n")
         for m in METHODS:
             if m in self.summary:
                 s = self.summary[m]
