@@ -29,7 +29,6 @@ def test_require_training_names_the_extra(no_torch) -> None:
 def test_training_export_and_demo_entry_points_refuse_without_torch(no_torch, tmp_path: Path) -> None:
     from engine import api
     from engine.demo.pipeline import run_demo
-
     from engine.labels.labelset import LabelSet
 
     project = api.create_project(tmp_path / "p", labels=LabelSet.from_names(["dog", "cat"]))
