@@ -61,7 +61,7 @@ def main() -> int:
             import numpy as np
 
             scores = _scores_from_db(db, [str(Path(p).resolve()) for p in paths], names)
-            maps[kind] = 100 * float(mean_average_precision(scores, np.asarray(truth["labels"])))
+            maps[kind] = float(mean_average_precision(scores, np.asarray(truth["labels"])))  # in percent
             assert result.tagged == len(paths), result
         s32, s8 = TaggerSession(fp32, provider="cpu"), TaggerSession(q.path, provider="cpu")
         arr = preprocess_batch(paths[:64], s32.metadata.preprocess)
