@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.errors import DependencyMissing, ExportError, InputError
 from engine.export.checksum import write_checksum
-from engine.export.metadata import INPUT_NAME
+from engine.export.metadata import INPUT_NAME, OUTPUT_SCORES, ModelMetadata
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,23 @@ def _calibration_batches(images: Sequence[str | Path], spec) -> list[np.ndarray]
     return [preprocess_batch(paths[i:i + CALIBRATION_BATCH], spec) for i in range(0, len(paths), CALIBRATION_BATCH)]
 
 
+class _Scorer:
+    """A bare CPU onnxruntime session (the tagging layer's TaggerSession sits above this one)."""
+
+    def __init__(self, path: Path) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.metadata = ModelMetadata.from_props(dict(self.session.get_modelmeta().custom_metadata_map),
+                                                 source=str(path))
+
+    def scores(self, batch: np.ndarray) -> np.ndarray:
+        (out,) = self.session.run([OUTPUT_SCORES], {INPUT_NAME: batch})
+        return out
+
+
 class _Reader:
     """onnxruntime's CalibrationDataReader protocol over preprocessed batches."""
 
@@ -83,12 +100,10 @@ def quantize_int8(source: str | Path, out: str | Path, calibration_images: Seque
     """
     import onnx
 
-    from engine.tagging.onnx_session import TaggerSession
-
     require_calibration(calibration_images)
     q = _quantization()
     source, out = Path(source), Path(out)
-    fp32 = TaggerSession(source, provider="cpu")
+    fp32 = _Scorer(source)
     batches = _calibration_batches(calibration_images, fp32.metadata.preprocess)
     with tempfile.TemporaryDirectory(prefix="t2ipal-quant-") as tmp:
         pre = Path(tmp) / "pre.onnx"
@@ -105,7 +120,7 @@ def quantize_int8(source: str | Path, out: str | Path, calibration_images: Seque
         onnx.save(model, str(part))
         os.replace(part, out)
     write_checksum(out)
-    int8 = TaggerSession(out, provider="cpu")
+    int8 = _Scorer(out)
     diff = max(float(np.abs(int8.scores(b) - fp32.scores(b)).max()) for b in batches)
     if not np.isfinite(diff):
         raise ExportError(f"the int8 copy of {source} gives non-finite scores; keep the fp32 model")
