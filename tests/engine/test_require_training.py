@@ -30,11 +30,13 @@ def test_training_export_and_demo_entry_points_refuse_without_torch(no_torch, tm
     from engine import api
     from engine.demo.pipeline import run_demo
     from engine.labels.labelset import LabelSet
+    from engine.synthesis import create_backend
 
     project = api.create_project(tmp_path / "p", labels=LabelSet.from_names(["dog", "cat"]))
     for call in (lambda: api.train(project), lambda: api.evaluate(images_csv="x.csv"),
                  lambda: api.export_folder(tmp_path / "m", tmp_path / "m.onnx"),
-                 lambda: api.make_instant_model(project), lambda: run_demo(tmp_path / "demo")):
+                 lambda: api.make_instant_model(project), lambda: run_demo(tmp_path / "demo"),
+                 lambda: create_backend("diffusers").load()):
         with pytest.raises(DependencyMissing, match=r"\[train\]"):
             call()
 
