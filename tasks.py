@@ -4,9 +4,9 @@
 `test --cov` adds branch coverage per package; `mutate [MODULE ...]` runs mutmut on the risky modules
 (one at a time, with only the tests that cover each; slow, never in CI; see docs/DEVELOPING.md).
 
-It creates `.venv` with this interpreter, installs the project with the CPU extras (torch 2.13.0,
-the CPU build that pip finds on these machines, and onnxruntime), the test tools and Ray (so the cluster
-tests run on a local Ray instance), and runs the chosen job.
+It creates `.venv` with this interpreter, installs the project with the CPU extras (onnxruntime, and
+through [train] torch 2.13.0, the CPU build that pip finds on these machines), the test tools and Ray (so
+the cluster tests run on a local Ray instance), and runs the chosen job.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
         sys.exit(code)
 
 
-def setup(extras: str = "cpu,test,cluster") -> None:
+def setup(extras: str = "cpu,test,cluster,train") -> None:
     if sys.version_info[:2] != (3, 11):
         sys.exit(f"T2I-PAL Tagger needs Python 3.11; this is {sys.version.split()[0]}. Run: python3.11 tasks.py ...")
     want = hashlib.sha1((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()

@@ -1,7 +1,9 @@
-"""Tagging benchmark: end-to-end vs bare model, onnxruntime vs torch, JPEG draft vs full decode, peak memory.
+"""Tagging benchmark: where the CPU time goes, end-to-end vs the CPU-bound limit and the bare model,
+onnxruntime vs torch, int8 vs fp32, JPEG draft vs full decode, peak memory.
 
-Usage: .venv/bin/python bench/bench_tagging.py [--model-name RN50] [--images 64] [--quick]
-Weights are random (seeded), which does not change any of the timings.
+Usage: .venv/bin/python bench/bench_tagging.py [--model-name RN50] [--images 64] [--quick] [--e2e-only]
+Weights are random (seeded), which does not change any of the timings. Every comparison runs its
+alternatives interleaved in one process, so load from other processes hits them alike.
 """
 
 from __future__ import annotations
@@ -73,6 +75,40 @@ def build_model(root: Path, model_name: str, image_size: int | None) -> tuple[Pa
     return folder, root / "model.onnx"
 
 
+def cpu_breakdown(result, bare_cpu_per_image: float) -> dict[str, float]:
+    """Per-image CPU seconds of each step of a tagging run (inference from the bare model, measured alone)."""
+    n = max(result.tagged, 1)
+    t = result.timings
+    steps = {"decode": t["decode_cpu_s"] / n, "preprocess": t["preprocess_cpu_s"] / n,
+             "inference": bare_cpu_per_image, "db_write": t["write_cpu_s"] / n}
+    steps["other"] = max(0.0, t["process_cpu_s"] / n - sum(steps.values()))  # scan, stacking, spinning threads
+    return steps
+
+
+def e2e_figures(root: Path, onnx_path: Path, session, batches, images: int, cfg, label: str) -> dict[str, float]:
+    """Tag the folder once with `cfg` and set its rate against the CPU-bound limit (cores / summed CPU)."""
+    from engine.tagging.runner import tag_folders
+
+    t0 = time.process_time()
+    for b in batches:
+        session.scores(b)
+    bare_cpu = (time.process_time() - t0) / images
+    db = root / f"{label}.db"
+    db.unlink(missing_ok=True)
+    result = tag_folders([root / "photos"], onnx_path, db, cfg)
+    steps = cpu_breakdown(result, bare_cpu)
+    cores = os.cpu_count() or 1
+    limit = cores / sum(v for k, v in steps.items() if k != "other")
+    rate = result.tagged / result.elapsed_s
+    return {"rate": rate, "limit": limit, "ratio": rate / limit, **{f"{k}_ms": 1000 * v for k, v in steps.items()}}
+
+
+def print_e2e(label: str, f: dict[str, float]) -> None:
+    print(f"  {label:<28} decode {f['decode_ms']:.1f} + preprocess {f['preprocess_ms']:.1f} + inference "
+          f"{f['inference_ms']:.1f} + db write {f['db_write_ms']:.2f} ms CPU/img (other {f['other_ms']:.1f}); "
+          f"end-to-end {f['rate']:.1f} img/s vs CPU-bound limit {f['limit']:.1f}: ratio {f['ratio']:.2f}")
+
+
 def timed(fn, repeat: int = 1) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -94,6 +130,8 @@ def main() -> int:
     ap.add_argument("--twelve-mp", type=int, default=3, help="12-MP JPEGs for the draft comparison")
     ap.add_argument("--quick", action="store_true", help="tiny model and small counts (smoke run)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--e2e-only", action="store_true", help="only the CPU breakdown (and --int8)")
+    ap.add_argument("--int8", action="store_true", help="with --e2e-only: also int8 vs fp32")
     args = ap.parse_args()
     if args.quick:
         args.model_name, args.images, args.large, args.twelve_mp = "tiny-test", 32, 400, 1
@@ -129,6 +167,37 @@ def main() -> int:
         figures["bare_img_s"] = args.images / bare_s
         figures["e2e_img_s"] = result.tagged / result.elapsed_s
         figures["e2e_vs_bare"] = figures["e2e_img_s"] / figures["bare_img_s"]
+
+        # 1b) where the CPU time goes, and onnxruntime threads spinning vs sleeping (interleaved)
+        print("per image CPU time and end-to-end rate against the CPU-bound limit (cores / summed CPU):")
+        from engine.tagging import onnx_session
+        for rep in range(2):
+            for spinning in (True, False):
+                onnx_session.ALLOW_SPINNING = spinning
+                s = TaggerSession(onnx_path, threads=args.threads)
+                f = e2e_figures(root, onnx_path, s, batches, args.images, cfg, "cpu")
+                print_e2e(f"spinning={spinning} #{rep + 1}", f)
+                figures[f"limit_ratio_spin{int(spinning)}"] = max(
+                    figures.get(f"limit_ratio_spin{int(spinning)}", 0.0), f["ratio"])
+        onnx_session.ALLOW_SPINNING = False
+
+        # 1c) int8 (static QDQ, calibrated on the benchmark photos) vs fp32, bare model, interleaved
+        if not args.e2e_only or args.int8:
+            from engine.export.quantize import int8_path, quantize_int8
+            q = quantize_int8(onnx_path, int8_path(onnx_path), paths[:32])
+            s8 = TaggerSession(q.path, threads=args.threads)
+            s8.scores(batches[0])
+            fp32_s = int8_s = float("inf")
+            for _ in range(2):
+                fp32_s = min(fp32_s, timed(lambda: [session.scores(b) for b in batches]))
+                int8_s = min(int8_s, timed(lambda: [s8.scores(b) for b in batches]))
+            figures["int8_speedup"] = fp32_s / int8_s
+            print(f"int8 {args.images / int8_s:.1f} img/s vs fp32 {args.images / fp32_s:.1f} img/s: ratio "
+                  f"{figures['int8_speedup']:.2f}; max |Δscore| {q.max_abs_diff_scores:.4f}; "
+                  f"{q.size_bytes / 1e6:.0f} MB")
+        if args.e2e_only:
+            print(json.dumps(figures, indent=2))
+            return 0
 
         # 2) onnxruntime vs torch eager on the same batches
         # interleaved (ort, torch, ort, torch, ...) so load from other processes hits both alike

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 
@@ -18,8 +19,25 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 
+TRAIN_EXTRA = "train"
+_TRAIN_MODULES = ("torch", "open_clip", "onnx")
+
+
+def require_training(what: str = "this") -> None:
+    """Raise `DependencyMissing` naming the [train] extra when torch & co. are absent (a tagger-only install)."""
+    missing = [name for name in _TRAIN_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        from engine.errors import DependencyMissing
+
+        raise DependencyMissing(
+            f"{what} needs PyTorch and open_clip ({', '.join(missing)} not installed): this is a tagger-only "
+            f'install; install the training extra with: pip install "t2ipal-tagger[{TRAIN_EXTRA}]"'
+        )
+
+
 def torch_ready() -> None:
     """Import torch and make torchvision importable; call before open_clip/diffusers/timm."""
+    require_training("This step")
     from engine._tvcompat import ensure_torchvision
 
     ensure_torchvision()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine import require_training
 from engine.errors import InputError
 from engine.progress import CancelToken, ProgressCallback
 
@@ -31,6 +32,7 @@ def evaluate(
         raise InputError("--dataset needs --root, the folder that holds the data")
     if not dataset and not images_csv:
         raise InputError("give --dataset NAME --root PATH or --images images.csv")
+    require_training("Evaluation")
     from engine.evaluation.runner import EvalInputs, evaluate_model
 
     inputs = EvalInputs(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import require_training
 from engine.api.projects import load_labels
 from engine.errors import InputError
 from engine.progress import CancelToken, ProgressCallback
@@ -103,6 +105,7 @@ def train(
     from engine.training.config import TrainConfig
     from engine.training.project_data import training_set_from_project
 
+    require_training("Training")
     labels = load_labels(project)
     backbone = backbone or BackboneConfig()
     check_config_vocabulary(backbone, labels.names)  # before any image or weight is read
@@ -123,24 +126,51 @@ def export(
     device: str = "cpu",
     opset: int = 17,
     tolerance: float | None = None,
+    quantize: str = "none",
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """Export the project's trained model to its ONNX file (parity-checked); the Tagging step then uses it."""
+    """Export the project's trained model to its ONNX file (parity-checked); the Tagging step then uses it.
+
+    `quantize="int8"` also writes `exports/model.int8.onnx`, calibrated on the project's synthetic images,
+    and makes it the model tagging uses; the result's `quantized` holds its `QuantizeResult`.
+    """
+    _check_quantize(quantize)
     status = model_status(project)
     if not status.trained or status.record.model_dir is None:
         raise InputError(f"project {project.root} has no trained model yet; train one first (`t2ipal train "
                          f"--project {project.root}` or the Training panel)")
+    require_training("Exporting to ONNX")
     from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
     from engine.hashing import sha256_file
 
+    renders: list[Path] = []
+    if quantize == "int8":
+        from engine.api.synthesis import synthetic_images, synthetic_path
+        from engine.export.quantize import require_calibration
+
+        renders = [synthetic_path(project, r) for r in synthetic_images(project)]
+        require_calibration(renders)
     project.exports_dir.mkdir(parents=True, exist_ok=True)
     result = export_onnx(status.record.model_dir, project.onnx_path, device=device, opset=opset,
                          tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
                          progress=progress, cancel=cancel)
-    project.record_model(onnx_path=project.onnx_path, onnx_sha256=sha256_file(project.onnx_path),
+    onnx_path = project.onnx_path
+    if quantize == "int8":
+        from engine.export.quantize import int8_path, quantize_int8
+
+        result.quantized = quantize_int8(project.onnx_path, int8_path(project.onnx_path), renders)
+        onnx_path = result.quantized.path
+    project.record_model(onnx_path=onnx_path, onnx_sha256=sha256_file(onnx_path),
                          labels=list(result.metadata.labels))
     return result
+
+
+def _check_quantize(quantize: str) -> None:
+    from engine.export.quantize import QUANTIZE_CHOICES
+
+    if quantize not in QUANTIZE_CHOICES:
+        raise InputError(f"quantize must be one of {', '.join(QUANTIZE_CHOICES)}, not {quantize!r}")
 
 
 def exported_model(project: Project) -> Path:
@@ -203,6 +233,7 @@ def train_from_files(
 
     if not (captions_csv or images_csv):
         raise InputError("give captions (--captions captions.csv) and/or synthetic images (--images images.csv)")
+    require_training("Training")
     dataset = from_csv(labels, captions_csv, images_csv)
     out = Path(out)
     from engine.training.job import train_model  # imports torch
@@ -221,15 +252,41 @@ def export_folder(
     opset: int = 17,
     tolerance: float | None = None,
     trust_unverified: bool = False,
+    quantize: str = "none",
+    calibration: Sequence[str | Path] = (),
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Any:
-    """Export any trained model folder to an ONNX file (no project); writes `out.sha256` beside it."""
+    """Export any trained model folder to an ONNX file (no project); writes `out.sha256` beside it.
+
+    `quantize="int8"` also writes `out` with `.int8.onnx`, calibrated on `calibration` (image files or
+    folders of them); the result's `quantized` holds its `QuantizeResult`.
+    """
+    _check_quantize(quantize)
+    require_training("Exporting to ONNX")
     from engine.export.onnx_export import DEFAULT_TOLERANCE, export_onnx
 
-    return export_onnx(model_dir, out, device=device, opset=opset,
-                       tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
-                       trust_unverified=trust_unverified, progress=progress, cancel=cancel)
+    images = _calibration_files(calibration) if quantize == "int8" else []
+    if quantize == "int8":
+        from engine.export.quantize import require_calibration
+
+        require_calibration(images)
+    result = export_onnx(model_dir, out, device=device, opset=opset,
+                         tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance,
+                         trust_unverified=trust_unverified, progress=progress, cancel=cancel)
+    if quantize == "int8":
+        from engine.export.quantize import int8_path, quantize_int8
+
+        result.quantized = quantize_int8(out, int8_path(out), images)
+    return result
+
+
+def _calibration_files(items: Sequence[str | Path]) -> list[Path]:
+    """Image files named directly or found (sorted, recursively) under folders."""
+    from engine.tagging.scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, scan_folders
+
+    entries = scan_folders([str(Path(i).resolve()) for i in items], include=DEFAULT_INCLUDE, exclude=DEFAULT_EXCLUDE)
+    return sorted(Path(e.path) for e in entries if not e.error)
 
 
 INSTANT_THRESHOLD = 0.5  # without labelled images: a label is tagged when its score (a probability) passes 0.5
@@ -253,6 +310,7 @@ def make_instant_model(
     from engine.training.config import TrainConfig
     from engine.training.project_data import training_set_from_project
 
+    require_training("The instant model")
     labels = load_labels(project)
     bcfg = backbone or BackboneConfig()
     model_cfg = ModelConfig(variant="instant").for_labelset(labels.training_defaults)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine import require_training
 from engine.api.projects import load_labels
 from engine.errors import InputError
 from engine.progress import CancelToken, ProgressCallback
@@ -89,6 +90,7 @@ def filter_synthetic(
     cancel: CancelToken | None = None,
 ) -> Any:
     """Score a synthesis run's images with a frozen CLIP and flag those whose labels do not show."""
+    require_training("Filtering synthetic images")
     from engine.clip.backbone import load_backbone
     from engine.device import resolve
     from engine.synthesis import Manifest

@@ -25,13 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     w.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
     w.set_defaults(func=world_handler)
 
-    t = sub.add_parser("pretrain", help="pretrain the demo CLIP and write resources/demo_clip (resumable)",
+    t = sub.add_parser("pretrain", help="pretrain the demo CLIP and write engine/demo/demo_clip (resumable)",
                        description="Render the pretraining corpus, train the demo CLIP (InfoNCE at a fixed logit "
                        "scale + auxiliary BCE; stage 1 on captions naming every object, stage 2 also on captions "
                        "naming only some), write weights, recipe and quality report, and print the quality gates. "
                        "Checkpoints let an interrupted run resume; runs that differ only in stage 2 share stage 1.")
     t.add_argument("--config", metavar="JSON", help="PretrainConfig JSON (defaults: the shipped recipe)")
-    t.add_argument("--out", metavar="DIR", help="output folder (default resources/demo_clip)")
+    t.add_argument("--out", metavar="DIR", help="output folder (default engine/demo/demo_clip)")
     t.add_argument("--work-dir", metavar="DIR", help="corpus cache and checkpoints (default .t2ipal-cache/)")
     t.add_argument("--steps", type=int, help="stage-1 training steps")
     t.add_argument("--refine-steps", type=int, help="stage-2 training steps (0: stage 1 only)")

@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="device to trace on (default cpu)")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--tolerance", type=float, default=None, help="max |torch - onnxruntime| allowed (default 1e-4)")
+    p.add_argument("--quantize", choices=("none", "int8"), default="none",
+                   help="also write an int8 copy (model.int8.onnx; faster on CPU, see docs/performance.md), "
+                   "calibrated on the project's synthetic images or --calibration; with --project tagging uses it")
+    p.add_argument("--calibration", metavar="DIR", action="append", default=[],
+                   help="images (files or folders) to calibrate int8 on, with MODEL_DIR (repeatable)")
     p.add_argument("--trust-unverified", action="store_true",
                    help="export a model folder whose config.json records no weights checksum")
     p.set_defaults(func=handler)
@@ -36,12 +41,13 @@ def handler(args: argparse.Namespace) -> int:
         if args.output:
             raise InputError("with --project the model is written to the project (exports/model.onnx); drop -o")
         result = api.export(api.open_project(args.project), device=args.device, opset=args.opset,
-                            tolerance=args.tolerance)
+                            tolerance=args.tolerance, quantize=args.quantize)
     else:
         if not args.output:
             raise InputError("say where to write the model: MODEL_DIR -o model.onnx")
         result = api.export_folder(args.model_dir, args.output, device=args.device, opset=args.opset,
-                                   tolerance=args.tolerance, trust_unverified=args.trust_unverified)
+                                   tolerance=args.tolerance, trust_unverified=args.trust_unverified,
+                                   quantize=args.quantize, calibration=args.calibration)
     meta = result.metadata
     delta = max(result.max_abs_diff_scores, result.max_abs_diff_heatmaps)
     print(
@@ -49,4 +55,8 @@ def handler(args: argparse.Namespace) -> int:
         f"input {meta.preprocess.size}px, parity max |Δ| {delta:.2e}",
         file=sys.stderr,
     )
+    if result.quantized is not None:
+        q = result.quantized
+        print(f"wrote {q.path} ({q.size_bytes / 1e6:.1f} MB, int8): max |Δscore| {q.max_abs_diff_scores:.4f} "
+              f"on {q.calibration_images} calibration images", file=sys.stderr)
     return 0

@@ -118,9 +118,9 @@ class DemoResult:
     def format_table(self) -> str:
         lines = [f"{'method':<32}{'mAP':>8}{'± std':>8}  {'T2I-PAL minus row [95% CI]':>28}   per seed", "-" * 100]
         if self.random_clip:
-            lines.insert(0, "WARNING: resources/demo_clip/model.safetensors is missing, so this run used a RANDOM-INIT "
-                            "demo CLIP;\nthe pipeline ran for real but the numbers mean nothing. Make the weights with "
-                            "`t2ipal demo pretrain`.\n")
+            lines.insert(0, "WARNING: engine/demo/demo_clip/model.safetensors is missing, so this run used a "
+                            "RANDOM-INIT demo CLIP;\nthe pipeline ran for real but the numbers mean nothing. Make the "
+                            "weights with `t2ipal demo pretrain`.\n")
         for m in METHODS:
             if m in self.summary:
                 s = self.summary[m]
@@ -525,6 +525,9 @@ def run_demo(
     cancel: CancelToken | None = None,
 ) -> DemoResult:
     """Label set and captions -> renderer -> training -> ONNX export -> tagging into SQLite -> mAP from the DB."""
+    from engine import require_training
+
+    require_training("The demo run")
     from engine.clip.config import ModelConfig
     from engine.demo.pretrain import DEFAULT_OUT
     from engine.training.config import TrainConfig

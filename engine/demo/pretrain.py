@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "demo-clip"
 TOKENIZER_NAME = "demo-words"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_OUT = REPO_ROOT / "resources" / "demo_clip"
+DEFAULT_OUT = Path(__file__).resolve().parent / "demo_clip"  # package data: wheels carry it
 MAX_WEIGHTS_BYTES = 16 * 1024 * 1024
 _CHUNK = 2048
 
 
 @dataclass(frozen=True)
 class PretrainConfig(ConfigBase):
-    """Recipe of the shipped demo CLIP (see docs/demo-world.md); defaults are what `resources/demo_clip` used."""
+    """Recipe of the shipped demo CLIP (see docs/demo-world.md); defaults are what `engine/demo/demo_clip` used."""
 
     seed: int = 0
     corpus_size: int = 49152  # (image, caption) pairs from the "pretrain" split, disjoint from val/probe/test
@@ -227,7 +227,7 @@ def model_config() -> dict[str, Any]:
 
 
 def load_demo_clip(folder: str | Path | None = None) -> Any:
-    """The shipped demo CLIP as a plain open_clip model (eval mode) from `resources/demo_clip`."""
+    """The shipped demo CLIP as a plain open_clip model (eval mode) from `engine/demo/demo_clip`."""
     from safetensors.torch import load_file
 
     folder = Path(folder or DEFAULT_OUT)
@@ -572,7 +572,7 @@ def write_artifact(out: Path, model: Any, cfg: PretrainConfig, quality: dict[str
     recipe = {
         "model_name": MODEL_NAME,
         "tokenizer": TOKENIZER_NAME,
-        "backbone_config": {"model_name": MODEL_NAME, "pretrained": "resources/demo_clip/model.safetensors",
+        "backbone_config": {"model_name": MODEL_NAME, "pretrained": "engine/demo/demo_clip/model.safetensors",
                             "tokenizer": TOKENIZER_NAME, "use_pos_embed": False},
         "pretrain_config": {k: v for k, v in cfg.to_dict().items() if k not in ("out_dir", "work_dir")},
         "training_key": cfg.training_key(),

@@ -40,6 +40,7 @@ class ExportResult:
     opset: int
     size_bytes: int
     seconds: float
+    quantized: Any = None  # an int8 copy written next to it (engine.export.quantize.QuantizeResult), if asked
 
 
 def metadata_from_artifact(artifact: Any) -> ModelMetadata:

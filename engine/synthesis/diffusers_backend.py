@@ -130,6 +130,9 @@ class DiffusersBackend:
     @property
     def placement(self) -> Placement:
         if self._placement is None:
+            import engine
+
+            engine.require_training("Rendering with Stable Diffusion")
             self._placement = resolve(self.cfg.device, self.cfg.precision)
         return self._placement
 

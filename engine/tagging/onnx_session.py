@@ -18,6 +18,11 @@ log = logging.getLogger(__name__)
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 PROVIDER_CHOICES = ("auto", "cpu", "cuda")
+# Chosen with bench/bench_tagging.py on a shared 2-core machine (docs/performance.md): full graph
+# optimisation; intra-op threads that sleep instead of spinning between batches, so the decode threads
+# (and other programs) get the cores while the model waits for its next batch.
+GRAPH_OPTIMIZATION = "ORT_ENABLE_ALL"
+ALLOW_SPINNING = False
 
 
 def _ort():
@@ -52,13 +57,30 @@ def choose_providers(preference: str = "auto") -> list[str]:
     return [CPU]
 
 
+def session_options(ort, threads: int, spinning: bool):
+    """onnxruntime options for tagging: optimisation level, intra-op threads, spinning."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, GRAPH_OPTIMIZATION)
+    if threads:
+        options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    options.log_severity_level = 3
+    return options
+
+
 class TaggerSession:
     """An exported model ready to score batches: `.metadata`, `.providers`, `.scores(batch)`."""
 
     def __init__(
-        self, path: str | Path, *, provider: str = "auto", threads: int = 0, sha256: str | None = None
+        self, path: str | Path, *, provider: str = "auto", threads: int = 0, sha256: str | None = None,
+        spinning: bool | None = None,
     ) -> None:
-        """Load `path`; with `sha256`, the bytes loaded must have that digest (read once: no swap in between)."""
+        """Load `path`; with `sha256`, the bytes loaded must have that digest (read once: no swap in between).
+
+        `threads`: onnxruntime intra-op threads (0: one per core); `spinning`: let idle threads busy-wait
+        (None: `ALLOW_SPINNING`).
+        """
         ort = _ort()
         self.path = Path(path)
         if not self.path.is_file():
@@ -73,11 +95,7 @@ class TaggerSession:
                     "after export; export the model again"
                 )
             self.verified_bytes = source
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3
+        options = session_options(ort, threads, ALLOW_SPINNING if spinning is None else spinning)
         self.requested = choose_providers(provider)
         try:
             self.session = ort.InferenceSession(source, options, providers=self.requested)

@@ -26,6 +26,8 @@ from engine.tagging.store import ImageResult, TagStore
 log = logging.getLogger(__name__)
 
 _LOOKUP_CHUNK = 256
+RUN_TIMINGS = ("decode_cpu_s", "preprocess_cpu_s", "infer_s", "infer_cpu_s", "write_cpu_s", "write_s",
+               "decode_wait_s", "process_cpu_s")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ class TagRunResult:
     missing: int = 0
     still_unreadable: int = 0  # of `skipped`: unchanged files whose earlier read failed (not retried)
     elapsed_s: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)  # infer_s, decode_wait_s, write_s
+    # seconds summed over the run: CPU time (`*_cpu_s`: decode/preprocess in the decode threads, writes and
+    # the whole process) and wall time (`infer_s`, `decode_wait_s`, `write_s`); see `RUN_TIMINGS`
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def unreadable(self) -> int:
@@ -140,7 +144,8 @@ class _TaggingRun:
         self.scan_kwargs = dict(include=cfg.include, exclude=cfg.exclude, follow_symlinks=cfg.follow_symlinks)
         result.candidates = count_candidates(roots, **self.scan_kwargs)
         self.reporter = ProgressReporter(progress, "tag", result.candidates)
-        self.timings = {"infer_s": 0.0, "decode_wait_s": 0.0, "write_s": 0.0}
+        self.timings = dict.fromkeys(RUN_TIMINGS, 0.0)
+        self.cpu_started = time.process_time()
 
     def metrics(self) -> dict[str, float]:
         done = self.result.tagged + self.result.errors
@@ -182,9 +187,15 @@ class _TaggingRun:
         ok = [i for i, (_, d) in enumerate(batch) if isinstance(d, Decoded)]
         scores = None
         if ok:
-            t0 = time.perf_counter()
-            scores = self.session.scores(np.stack([batch[i][1].array for i in ok]))  # type: ignore[union-attr]
+            decoded = [batch[i][1] for i in ok]
+            for dec in decoded:
+                self.timings["decode_cpu_s"] += dec.decode_cpu_s  # type: ignore[union-attr]
+                self.timings["preprocess_cpu_s"] += dec.preprocess_cpu_s  # type: ignore[union-attr]
+            t0, c0 = time.perf_counter(), time.process_time()
+            scores = self.session.scores(np.stack([d.array for d in decoded]))  # type: ignore[union-attr]
             self.timings["infer_s"] += time.perf_counter() - t0
+            # process CPU while the model ran: its threads plus any decode threads running beside it
+            self.timings["infer_cpu_s"] += time.process_time() - c0
         rows: list[ImageResult] = []
         pos = {i: n for n, i in enumerate(ok)}
         for i, (entry, dec) in enumerate(batch):
@@ -192,9 +203,10 @@ class _TaggingRun:
                 rows.append(self._tagged_row(entry, dec, scores[pos[i]]))  # type: ignore[index]
             else:
                 rows.append(ImageResult(entry.path, entry.size, entry.mtime_ns, error=dec))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         self.store.write_batch(rows, run_id=self.run_id, model_id=self.model_id)
         self.timings["write_s"] += time.perf_counter() - t0
+        self.timings["write_cpu_s"] += time.thread_time() - c0
         self.result.tagged += len(ok)
         self.result.errors += len(batch) - len(ok)
         self.reporter.advance(len(batch), metrics=self.metrics())
@@ -277,6 +289,7 @@ def tag_folders(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             result.elapsed_s = time.perf_counter() - started
+            run.timings["process_cpu_s"] = time.process_time() - run.cpu_started
             result.timings = run.timings
             store.finish_run(run_id, status, skipped=result.skipped, missing=result.missing)
         run.reporter.report(f"{result.tagged} tagged, {result.errors} errors, {result.skipped} unchanged", force=True)

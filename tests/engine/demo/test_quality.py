@@ -32,7 +32,7 @@ def test_map_is_100_for_perfect_scores_and_low_for_reversed() -> None:
 @pytest.fixture(scope="module")
 def shipped() -> tuple[object, object]:
     if not (DEFAULT_OUT / "model.safetensors").is_file():
-        pytest.fail("resources/demo_clip/model.safetensors is missing; run `t2ipal demo pretrain`")
+        pytest.fail("engine/demo/demo_clip/model.safetensors is missing; run `t2ipal demo pretrain`")
     from engine.demo.pretrain import load_demo_clip
     from engine.demo.tokenizer import DemoTokenizer
 
