@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from t2ipal_gui.dialogs import confirm as ask
+
 if importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("open_clip") is None:
     pytest.skip("needs onnxruntime and open_clip", allow_module_level=True)
 
@@ -70,8 +72,12 @@ def test_run_all_steps_advances_the_chips_in_order_and_every_panel_shows_the_res
 
     bar = window.oneclick
     assert bar.run.isVisible() and bar.run.isEnabled() and not bar.cancel.isVisible()
+    asked: list[str] = []
+    monkeypatch.setattr(ask, "confirm", lambda parent, title, text, accept, *, informative="":
+                        asked.append(informative) or True)  # the person reads the plan and presses Start
     stages: list[str] = []
     bar.run.click()
+    assert len(asked) == 1 and "demo renderer" in asked[0] and "tiny-test" in asked[0], asked
     job = bar.job
     assert job is not None and bar.cancel.isVisible() and not bar.run.isVisible()
 
