@@ -173,7 +173,7 @@ def main(argv: list[str]) -> None:
             args += ["--cov=engine", "--cov=t2ipal_gui", "--cov-branch", "--cov-report=term:skip-covered"]
         run(PY, "-m", "pytest", "-q", *args, env=test_env())
     elif job == "mutate":
-        setup("cpu,test,mutation")
+        setup("cpu,test,cluster,train,mutation")
         args = argv[1:]
         sample = 0
         if "--sample" in args:  # --sample N: a deterministic sample of at most N mutants per module
