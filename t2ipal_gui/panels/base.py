@@ -6,7 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.project import Project
 from t2ipal_gui.context import AppContext
@@ -72,8 +81,15 @@ class Panel(QWidget):
         self.empty.action.connect(self.on_empty_action)
         self.empty.second_action.connect(self.on_empty_second_action)
         self.content = QWidget()
+        # the content scrolls when the window is too small for it (1.5x scaling, a tall Log dock) instead of
+        # squeezing widgets below their minimum size, where texts are clipped and controls overlap
+        self.scroller = QScrollArea()
+        self.scroller.setObjectName(f"scroller_{self.key()}")
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setWidget(self.content)
         self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.content)
+        self.stack.addWidget(self.scroller)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 14, 18, 12)
         layout.addWidget(header)
@@ -123,7 +139,7 @@ class Panel(QWidget):
             self.empty.set(self.empty_no_project, "New Project…", "Open Project…")
             self.stack.setCurrentWidget(self.empty)
         else:
-            self.stack.setCurrentWidget(self.content)
+            self.stack.setCurrentWidget(self.scroller)
             self.safe_refresh()
 
     def _on_data_changed(self, area: str) -> None:

@@ -22,7 +22,7 @@ def test_every_panel_opens_with_a_project(project_window, qtbot):
     for cls in PANELS:
         panel = project_window.show_panel(cls.key())
         assert panel.isVisible()
-        assert panel.stack.currentWidget() is panel.content
+        assert panel.stack.currentWidget() is panel.scroller and panel.scroller.widget() is panel.content
     assert "proj" in project_window.windowTitle()
 
 
