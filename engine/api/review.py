@@ -193,6 +193,9 @@ def label_thresholds(project: Project) -> dict[str, LabelThreshold]:
 def set_label_threshold(project: Project, label: str, value: float | None) -> None:
     """A label's own threshold (probability 0-1) for Browse, query and export; None: back to the computed one."""
     with _store(project) as store:
+        known = store.label_rules()
+        if known and label not in known:
+            raise InputError(f"the project's model has no label {label!r}; its labels: {', '.join(sorted(known))}")
         store.set_label_threshold(label, value)
 
 

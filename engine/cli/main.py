@@ -23,6 +23,7 @@ from engine.cli import (
     synth_cmd,
     tag_cmd,
     tags_cmd,
+    thresholds_cmd,
     train_cmd,
 )
 from engine.errors import Cancelled, EngineError
@@ -44,6 +45,7 @@ COMMAND_MODULES = (  # in pipeline order, as `t2ipal --help` lists them
     query_cmd,
     tags_cmd,
     review_cmd,
+    thresholds_cmd,
     gui_cmd,
     demo_cmd,
     fetch_cmd,
