@@ -309,7 +309,9 @@ class TagStore:
                     if r.tags:
                         self.db.conn.executemany(
                             f"""INSERT INTO {TAGS}(image_id, label, score, source, model_id, run_id, updated)
-                                VALUES (?, ?, ?, 'auto', ?, ?, ?) ON CONFLICT(image_id, label) DO NOTHING""",
+                                VALUES (?, ?, ?, 'auto', ?, ?, ?) ON CONFLICT(image_id, label) DO UPDATE SET
+                                    score = excluded.score, model_id = excluded.model_id, run_id = excluded.run_id,
+                                    updated = excluded.updated""",  # a human decision keeps its source, gets the new score
                             [(image_id, label, float(score), model_id, run_id, now) for label, score in r.tags.items()],
                         )
                 self.db.execute(
