@@ -306,12 +306,12 @@ class TagStore:
                          "error" if r.error else "done", r.error, model_id, run_id, run_id, now],
                     ).fetchone()
                     self.db.execute(f"DELETE FROM {TAGS} WHERE image_id = ? AND source = 'auto'", [image_id])
-                    if r.tags:
+                    if r.tags:  # a person's decision keeps its source and gets the new model's score
                         self.db.conn.executemany(
                             f"""INSERT INTO {TAGS}(image_id, label, score, source, model_id, run_id, updated)
                                 VALUES (?, ?, ?, 'auto', ?, ?, ?) ON CONFLICT(image_id, label) DO UPDATE SET
                                     score = excluded.score, model_id = excluded.model_id, run_id = excluded.run_id,
-                                    updated = excluded.updated""",  # a human decision keeps its source, gets the new score
+                                    updated = excluded.updated""",
                             [(image_id, label, float(score), model_id, run_id, now) for label, score in r.tags.items()],
                         )
                 self.db.execute(
