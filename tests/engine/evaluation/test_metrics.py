@@ -157,3 +157,24 @@ def test_class_without_positives_in_cr_and_or() -> None:
     assert m["cr"] == pytest.approx(100 * (1 / 2 + 0) / 2)  # class 1 (no positives) adds recall 0, not NaN
     assert m["or_"] == pytest.approx(100 * 1 / 2)  # sum Ng uses the real counts (2 + 0)
     assert m["op"] == pytest.approx(100 * 1 / 3)
+
+
+def test_bad_inputs_are_refused_with_a_message_that_says_what_is_wrong() -> None:
+    with pytest.raises(InputError, match=r"at least one image and one class; got scores of shape \(0, 2\)"):
+        average_precision(np.zeros((0, 2)), np.zeros((0, 2)))
+    with pytest.raises(InputError, match="must both be"):
+        average_precision(np.zeros((3, 2)), np.zeros((3, 1)))
+    with pytest.raises(InputError, match="NaN or infinite"):
+        average_precision(np.array([[np.nan]]), np.array([[1]]))
+    with pytest.raises(InputError, match="topk must be at least 1; got 0"):
+        precision_recall_f1(np.zeros((2, 2)), np.zeros((2, 2)), topk=0)
+
+
+def test_the_table_shows_every_column_and_each_class() -> None:
+    report = evaluate_scores(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([[1, 0], [0, 1]]), ["dog", "house cat"],
+                             thresholds=0.5, topk=1)
+    lines = report.format_table().splitlines()
+    assert lines[0] == "mAP 100.00   (2 images, 2 classes)"
+    assert lines[1].split() == ["CP", "CR", "CF1", "OP", "OR", "OF1"]
+    assert lines[2].split() == ["all"] + ["100.00"] * 6 and lines[3].split() == ["top-1"] + ["100.00"] * 6
+    assert lines[-2:] == ["dog        100.00", "house cat  100.00"]
