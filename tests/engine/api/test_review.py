@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine import api
-from engine.errors import InputError
+from engine.errors import ConfigError, InputError
 from engine.evaluation.calibration import Calibration
 from engine.export.metadata import ModelMetadata
 from engine.imaging import PreprocessSpec
@@ -143,3 +143,39 @@ def test_precision_operating_point_uses_the_heldout_curve(tmp_path: Path) -> Non
 def test_histogram_counts_every_photo_of_the_label(five: Project) -> None:
     counts, edges = api.score_histogram(five, "dog", bins=10)
     assert sum(counts) == 5 and len(edges) == 11 and counts[0] == 1 and counts[9] == 1
+
+
+def test_tagged_and_failed_photos_are_counted_and_listed_with_their_reason(tmp_path: Path) -> None:
+    project = api.create_project(tmp_path / "f", labels=api.resolve_labels("dog,cat,car"))
+    with TagStore(project.open_db()) as store:
+        model = store.register_model(CALIBRATED)
+        run = store.start_run(model, ["/photos"])
+        store.write_batch([ImageResult("/photos/ok.jpg", 1, 1, tags={"dog": 0.9}),
+                           ImageResult("/photos/b.jpg", 1, 1, error="not an image"),
+                           ImageResult("/photos/a.jpg", 1, 1, error="truncated file")], run_id=run, model_id=model)
+    assert api.tagged_count(project) == 1
+    assert api.failed_images(project) == [api.FailedImage("/photos/a.jpg", "truncated file"),
+                                          api.FailedImage("/photos/b.jpg", "not an image")]
+    assert api.failed_images(db=project.db_path, limit=1) == [api.FailedImage("/photos/a.jpg", "truncated file")]
+    with pytest.raises(InputError, match="not both"):
+        api.failed_images(project, db=project.db_path)
+
+
+def test_views_query_and_histogram_keep_each_label_apart(five: Project) -> None:
+    api.decide(five, "/photos/1.jpg", "cat", "manual")
+    views = {v.label: v for v in api.image_tag_views(five, "/photos/1.jpg")}
+    assert (views["cat"].source, views["dog"].source, views["car"].source) == ("manual", "auto", "auto")
+    assert views["cat"].in_force and not views["dog"].in_force  # a person's tag holds at any probability
+    assert [h.path for h in api.query(five, label="cat")] == ["/photos/1.jpg"]
+    assert {h.label for h in api.query(five)} == {"dog", "cat"}
+    counts, edges = api.score_histogram(five, "dog", bins=4)
+    assert edges == [0.0, 0.25, 0.5, 0.75, 1.0] and counts == [1, 1, 1, 2]  # 0.05, 0.27, 0.62, 0.88, 0.98
+
+
+def test_the_xmp_export_gets_the_naming_the_person_chose(five: Project) -> None:
+    with pytest.raises(ConfigError, match="naming"):
+        api.export_tags("xmp", five, naming="sideways")
+    with pytest.raises(InputError, match="say where to write the CSV file"):
+        api.export_tags("csv", five)
+    with pytest.raises(InputError, match="unknown export format 'pdf'"):
+        api.export_tags("pdf", five)
