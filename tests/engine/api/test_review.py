@@ -179,3 +179,35 @@ def test_the_xmp_export_gets_the_naming_the_person_chose(five: Project) -> None:
         api.export_tags("csv", five)
     with pytest.raises(InputError, match="unknown export format 'pdf'"):
         api.export_tags("pdf", five)
+
+
+def test_the_xmp_export_honours_naming_dry_run_and_progress(tmp_path: Path) -> None:
+    project = api.create_project(tmp_path / "x", labels=api.resolve_labels("dog,cat,car"))
+    photo = tmp_path / "IMG_1.jpg"
+    photo.write_bytes(b"")
+    write_scores(project, {str(photo): {"dog": 0.9, "cat": 0.1}})
+    seen: list[object] = []
+    result = api.export_tags("xmp", project, naming="stem", dry_run=True, progress=seen.append)
+    assert [(c.sidecar, c.create, c.add_subject) for c in result.changes] == [(str(tmp_path / "IMG_1.xmp"), True,
+                                                                               ["dog"])]
+    assert result.changes[0].add_hierarchical == ["dog"]  # hierarchical keywords by default
+    assert seen and result.written == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["IMG_1.jpg", "x"]
+
+
+def test_csv_export_writes_csv_and_views_list_a_persons_tags(tagged: tuple[Project, str], tmp_path: Path) -> None:
+    project, photo = tagged
+    api.export_tags("csv", project, out=tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text().splitlines()[0].startswith("path,")
+    assert [lab for lab, _s, _src in api.image_tags(project, photo)] == ["dog", "cat", "car"]  # best score first
+    api.decide(project, photo, "bird", "manual")  # a label the model does not know: no score, no rule
+    api.decide(project, photo, "car", "confirmed")  # 0.1 is far below the threshold: a person's decision holds
+    assert [lab for lab, _s, _src in api.image_tags(project, photo)] == ["bird", "dog", "cat", "car"]
+    views = api.image_tag_views(project, photo)
+    assert [v.label for v in views] == ["bird", "dog", "cat", "car"]
+    assert {v.label: v.in_force for v in views} == {"bird": True, "dog": True, "cat": False, "car": True}
+    assert views[0].probability is None and views[0].threshold is None
+    assert len(api.score_histogram(project, "dog")[0]) == 20
+    write_scores(project, {"/p/dog_only.jpg": {"dog": 0.9}})
+    api.decide(project, "/p/dog_only.jpg", "cat", "manual")  # a model label added by hand: a rule, no score
+    cat = {v.label: v for v in api.image_tag_views(project, "/p/dog_only.jpg")}["cat"]
+    assert cat.in_force and cat.score is None and cat.probability is None and cat.threshold == 0.5

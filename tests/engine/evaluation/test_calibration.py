@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.errors import ArtifactError, InputError
 from engine.evaluation.calibration import (
     Calibration,
     caption_priors,
@@ -15,7 +16,6 @@ from engine.evaluation.calibration import (
     oracle_cf1,
     sigmoid,
 )
-from engine.errors import ArtifactError, InputError
 from engine.evaluation.metrics import precision_recall_f1
 from engine.export.metadata import ModelMetadata
 from engine.imaging import PreprocessSpec
@@ -184,3 +184,12 @@ def test_a_strong_prior_holds_the_fit_at_the_pooled_parameters() -> None:
     assert (a, b) == (pytest.approx(1.5, abs=1e-4), pytest.approx(-0.5, abs=1e-4))
     a0, _ = _newton_platt(s, t, (1.5, -0.5), 0.0)
     assert a0 != pytest.approx(1.5, abs=0.1)  # without the prior the data decide
+
+
+def test_precision_thresholds_with_a_single_prediction_and_exact_messages() -> None:
+    cal = Calibration(a=(1.0,), b=(0.0,), tp=((1,) * 101,), fp=((0,) * 101,))
+    assert cal.precision_thresholds(0.9) == [0.0]  # one correct prediction is precision 1
+    with pytest.raises(ArtifactError, match="^this model has no fitted calibration$"):
+        Calibration().probabilities(np.zeros((1, 1)))
+    with pytest.raises(ArtifactError, match="^model: invalid calibration"):
+        Calibration.from_dict({"a": ["x"]}, 1)

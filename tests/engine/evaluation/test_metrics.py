@@ -178,3 +178,27 @@ def test_the_table_shows_every_column_and_each_class() -> None:
     assert lines[1].split() == ["CP", "CR", "CF1", "OP", "OR", "OF1"]
     assert lines[2].split() == ["all"] + ["100.00"] * 6 and lines[3].split() == ["top-1"] + ["100.00"] * 6
     assert lines[-2:] == ["dog        100.00", "house cat  100.00"]
+
+
+def test_low_precision_and_recall_still_give_their_f1() -> None:
+    scores = np.array([[0.9], [0.8], [0.7], [0.6], [0.1], [0.1], [0.1], [0.1]])
+    labels = np.array([[1], [0], [0], [0], [1], [1], [1], [0]])
+    m = precision_recall_f1(scores, labels, thresholds=0.5)  # P = 1/4, R = 1/4: F1 = 1/4, not 0
+    assert m["cf1"] == pytest.approx(25.0) and m["of1"] == pytest.approx(25.0)
+
+
+def test_calibration_with_one_positive_and_with_ties() -> None:
+    scores = np.array([[0.9, 0.9], [0.5, 0.5], [0.5, 0.5], [0.1, 0.1]])
+    labels = np.array([[0, 1], [1, 1], [0, 0], [0, 0]])
+    thr = calibrate_thresholds(scores, labels)
+    assert thr[0] == pytest.approx(0.3)  # one positive is enough to place a threshold (the tie is kept whole)
+    assert thr[1] == pytest.approx(0.3)  # a threshold never splits the tied 0.5s, even if that would score more
+
+
+def test_top_k_also_applies_the_thresholds_and_names_bad_class_lists() -> None:
+    scores = np.array([[0.9, 0.4], [0.3, 0.2]])
+    labels = np.array([[1, 0], [0, 1]])
+    report = evaluate_scores(scores, labels, ["a", "b"], thresholds=0.5, topk=1)
+    assert report.topk_cp == pytest.approx(50.0) and report.topk_op == pytest.approx(50.0)  # 0.3 is under 0.5
+    with pytest.raises(InputError, match="3 class names for 2 score columns"):
+        evaluate_scores(scores, labels, ["a", "b", "c"])
