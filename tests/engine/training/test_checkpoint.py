@@ -142,5 +142,7 @@ def test_no_checkpoint_an_old_one_or_a_foreign_file(tiny_backbone, tmp_path, cap
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     checkpoint.save_file({"x": torch.zeros(1)}, str(foreign / checkpoint.STATE_FILE))  # no state metadata
-    with pytest.raises(checkpoint.ArtifactError, match="different training setup"):
+    with pytest.raises(checkpoint.ArtifactError) as refused:
         checkpoint.Checkpoints(foreign, "key").resume(model, opt)
+    assert str(refused.value) == (f"{foreign} holds a checkpoint of a different training setup; choose another "
+                                  "output folder or delete its checkpoints/ to start over")
