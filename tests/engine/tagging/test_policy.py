@@ -37,6 +37,7 @@ def test_a_fitted_calibration_gives_its_probabilities_and_max_f1_thresholds() ->
     assert dog.overridden is False and cat.overridden is False
     assert dog.probability(0.7) == pytest.approx(_sigmoid(2.0))
     assert dog.probability(-100.0) == pytest.approx(0.0, abs=1e-12)  # no overflow far below
+    assert dog.probability(100.0) == 1.0  # nor far above
     assert dog.probability(0.2) == pytest.approx(_sigmoid(-3.0))
 
 
