@@ -202,3 +202,11 @@ def test_top_k_also_applies_the_thresholds_and_names_bad_class_lists() -> None:
     assert report.topk_cp == pytest.approx(50.0) and report.topk_op == pytest.approx(50.0)  # 0.3 is under 0.5
     with pytest.raises(InputError, match="3 class names for 2 score columns"):
         evaluate_scores(scores, labels, ["a", "b", "c"])
+
+
+def test_top_k_ties_keep_the_lower_class_index_with_many_classes() -> None:
+    scores = np.array([[2, 1, 0, 0, 2, 3, 2, 2, 2, 3, 2, 0, 3, 0, 2, 1, 3]], float) / 3  # 17 classes, many ties
+    labels = np.zeros_like(scores, dtype=int)
+    labels[0, [5, 9, 12, 16, 0]] = 1  # the four 1.0s, then the first of the tied 2/3s
+    m = precision_recall_f1(scores, labels, thresholds=0.0, topk=5)
+    assert m["or_"] == pytest.approx(100.0)  # exactly the five labelled classes are predicted
