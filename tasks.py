@@ -74,7 +74,7 @@ MUTATION_TARGETS: dict[str, list[str]] = {
     "engine/tagging/export_tags.py": ["tests/engine/tagging/test_export_and_query.py",
                                       "tests/engine/tagging/test_export_tags.py"],
     "engine/training/checkpoint.py": ["tests/engine/training/test_checkpoint.py"],
-    "engine/api/review.py": ["tests/engine/api/test_review.py"],
+    "engine/api/review.py": ["tests/engine/api/test_review.py", "tests/engine/api/test_review_filters.py"],
 }
 MUTATION_DIR = ROOT / ".mutation"  # one work folder per module (git-ignored): mutmut writes mutants/ there
 

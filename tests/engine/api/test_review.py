@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine import api
-from engine.errors import InputError
+from engine.errors import ConfigError, InputError
 from engine.evaluation.calibration import Calibration
 from engine.export.metadata import ModelMetadata
 from engine.imaging import PreprocessSpec
@@ -143,3 +143,71 @@ def test_precision_operating_point_uses_the_heldout_curve(tmp_path: Path) -> Non
 def test_histogram_counts_every_photo_of_the_label(five: Project) -> None:
     counts, edges = api.score_histogram(five, "dog", bins=10)
     assert sum(counts) == 5 and len(edges) == 11 and counts[0] == 1 and counts[9] == 1
+
+
+def test_tagged_and_failed_photos_are_counted_and_listed_with_their_reason(tmp_path: Path) -> None:
+    project = api.create_project(tmp_path / "f", labels=api.resolve_labels("dog,cat,car"))
+    with TagStore(project.open_db()) as store:
+        model = store.register_model(CALIBRATED)
+        run = store.start_run(model, ["/photos"])
+        store.write_batch([ImageResult("/photos/ok.jpg", 1, 1, tags={"dog": 0.9}),
+                           ImageResult("/photos/b.jpg", 1, 1, error="not an image"),
+                           ImageResult("/photos/a.jpg", 1, 1, error="truncated file")], run_id=run, model_id=model)
+    assert api.tagged_count(project) == 1
+    assert api.failed_images(project) == [api.FailedImage("/photos/a.jpg", "truncated file"),
+                                          api.FailedImage("/photos/b.jpg", "not an image")]
+    assert api.failed_images(db=project.db_path, limit=1) == [api.FailedImage("/photos/a.jpg", "truncated file")]
+    with pytest.raises(InputError, match="not both"):
+        api.failed_images(project, db=project.db_path)
+
+
+def test_views_query_and_histogram_keep_each_label_apart(five: Project) -> None:
+    api.decide(five, "/photos/1.jpg", "cat", "manual")
+    views = {v.label: v for v in api.image_tag_views(five, "/photos/1.jpg")}
+    assert (views["cat"].source, views["dog"].source, views["car"].source) == ("manual", "auto", "auto")
+    assert views["cat"].in_force and not views["dog"].in_force  # a person's tag holds at any probability
+    assert [h.path for h in api.query(five, label="cat")] == ["/photos/1.jpg"]
+    assert {h.label for h in api.query(five)} == {"dog", "cat"}
+    counts, edges = api.score_histogram(five, "dog", bins=4)
+    assert edges == [0.0, 0.25, 0.5, 0.75, 1.0] and counts == [1, 1, 1, 2]  # 0.05, 0.27, 0.62, 0.88, 0.98
+
+
+def test_the_xmp_export_gets_the_naming_the_person_chose(five: Project) -> None:
+    with pytest.raises(ConfigError, match="naming"):
+        api.export_tags("xmp", five, naming="sideways")
+    with pytest.raises(InputError, match="say where to write the CSV file"):
+        api.export_tags("csv", five)
+    with pytest.raises(InputError, match="unknown export format 'pdf'"):
+        api.export_tags("pdf", five)
+
+
+def test_the_xmp_export_honours_naming_dry_run_and_progress(tmp_path: Path) -> None:
+    project = api.create_project(tmp_path / "x", labels=api.resolve_labels("dog,cat,car"))
+    photo = tmp_path / "IMG_1.jpg"
+    photo.write_bytes(b"")
+    write_scores(project, {str(photo): {"dog": 0.9, "cat": 0.1}})
+    seen: list[object] = []
+    result = api.export_tags("xmp", project, naming="stem", dry_run=True, progress=seen.append)
+    assert [(c.sidecar, c.create, c.add_subject) for c in result.changes] == [(str(tmp_path / "IMG_1.xmp"), True,
+                                                                               ["dog"])]
+    assert result.changes[0].add_hierarchical == ["dog"]  # hierarchical keywords by default
+    assert seen and result.written == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["IMG_1.jpg", "x"]
+
+
+def test_csv_export_writes_csv_and_views_list_a_persons_tags(tagged: tuple[Project, str], tmp_path: Path) -> None:
+    project, photo = tagged
+    api.export_tags("csv", project, out=tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text().splitlines()[0].startswith("path,")
+    assert [lab for lab, _s, _src in api.image_tags(project, photo)] == ["dog", "cat", "car"]  # best score first
+    api.decide(project, photo, "bird", "manual")  # a label the model does not know: no score, no rule
+    api.decide(project, photo, "car", "confirmed")  # 0.1 is far below the threshold: a person's decision holds
+    assert [lab for lab, _s, _src in api.image_tags(project, photo)] == ["bird", "dog", "cat", "car"]
+    views = api.image_tag_views(project, photo)
+    assert [v.label for v in views] == ["bird", "dog", "cat", "car"]
+    assert {v.label: v.in_force for v in views} == {"bird": True, "dog": True, "cat": False, "car": True}
+    assert views[0].probability is None and views[0].threshold is None
+    assert len(api.score_histogram(project, "dog")[0]) == 20
+    write_scores(project, {"/p/dog_only.jpg": {"dog": 0.9}})
+    api.decide(project, "/p/dog_only.jpg", "cat", "manual")  # a model label added by hand: a rule, no score
+    cat = {v.label: v for v in api.image_tag_views(project, "/p/dog_only.jpg")}["cat"]
+    assert cat.in_force and cat.score is None and cat.probability is None and cat.threshold == 0.5

@@ -157,3 +157,56 @@ def test_class_without_positives_in_cr_and_or() -> None:
     assert m["cr"] == pytest.approx(100 * (1 / 2 + 0) / 2)  # class 1 (no positives) adds recall 0, not NaN
     assert m["or_"] == pytest.approx(100 * 1 / 2)  # sum Ng uses the real counts (2 + 0)
     assert m["op"] == pytest.approx(100 * 1 / 3)
+
+
+def test_bad_inputs_are_refused_with_a_message_that_says_what_is_wrong() -> None:
+    with pytest.raises(InputError, match=r"at least one image and one class; got scores of shape \(0, 2\)"):
+        average_precision(np.zeros((0, 2)), np.zeros((0, 2)))
+    with pytest.raises(InputError, match="must both be"):
+        average_precision(np.zeros((3, 2)), np.zeros((3, 1)))
+    with pytest.raises(InputError, match="NaN or infinite"):
+        average_precision(np.array([[np.nan]]), np.array([[1]]))
+    with pytest.raises(InputError, match="topk must be at least 1; got 0"):
+        precision_recall_f1(np.zeros((2, 2)), np.zeros((2, 2)), topk=0)
+
+
+def test_the_table_shows_every_column_and_each_class() -> None:
+    report = evaluate_scores(np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([[1, 0], [0, 1]]), ["dog", "house cat"],
+                             thresholds=0.5, topk=1)
+    lines = report.format_table().splitlines()
+    assert lines[0] == "mAP 100.00   (2 images, 2 classes)"
+    assert lines[1].split() == ["CP", "CR", "CF1", "OP", "OR", "OF1"]
+    assert lines[2].split() == ["all"] + ["100.00"] * 6 and lines[3].split() == ["top-1"] + ["100.00"] * 6
+    assert lines[-2:] == ["dog        100.00", "house cat  100.00"]
+
+
+def test_low_precision_and_recall_still_give_their_f1() -> None:
+    scores = np.array([[0.9], [0.8], [0.7], [0.6], [0.1], [0.1], [0.1], [0.1]])
+    labels = np.array([[1], [0], [0], [0], [1], [1], [1], [0]])
+    m = precision_recall_f1(scores, labels, thresholds=0.5)  # P = 1/4, R = 1/4: F1 = 1/4, not 0
+    assert m["cf1"] == pytest.approx(25.0) and m["of1"] == pytest.approx(25.0)
+
+
+def test_calibration_with_one_positive_and_with_ties() -> None:
+    scores = np.array([[0.9, 0.9], [0.5, 0.5], [0.5, 0.5], [0.1, 0.1]])
+    labels = np.array([[0, 1], [1, 1], [0, 0], [0, 0]])
+    thr = calibrate_thresholds(scores, labels)
+    assert thr[0] == pytest.approx(0.3)  # one positive is enough to place a threshold (the tie is kept whole)
+    assert thr[1] == pytest.approx(0.3)  # a threshold never splits the tied 0.5s, even if that would score more
+
+
+def test_top_k_also_applies_the_thresholds_and_names_bad_class_lists() -> None:
+    scores = np.array([[0.9, 0.4], [0.3, 0.2]])
+    labels = np.array([[1, 0], [0, 1]])
+    report = evaluate_scores(scores, labels, ["a", "b"], thresholds=0.5, topk=1)
+    assert report.topk_cp == pytest.approx(50.0) and report.topk_op == pytest.approx(50.0)  # 0.3 is under 0.5
+    with pytest.raises(InputError, match="3 class names for 2 score columns"):
+        evaluate_scores(scores, labels, ["a", "b", "c"])
+
+
+def test_top_k_ties_keep_the_lower_class_index_with_many_classes() -> None:
+    scores = np.array([[2, 1, 0, 0, 2, 3, 2, 2, 2, 3, 2, 0, 3, 0, 2, 1, 3]], float) / 3  # 17 classes, many ties
+    labels = np.zeros_like(scores, dtype=int)
+    labels[0, [5, 9, 12, 16, 0]] = 1  # the four 1.0s, then the first of the tied 2/3s
+    m = precision_recall_f1(scores, labels, thresholds=0.0, topk=5)
+    assert m["or_"] == pytest.approx(100.0)  # exactly the five labelled classes are predicted

@@ -94,3 +94,55 @@ def test_a_checkpoint_of_another_setup_is_refused_not_resumed(tiny_backbone, tmp
     opt = torch.optim.SGD(model.head_parameters(), lr=0.01, momentum=0.9)
     with pytest.raises(checkpoint.ArtifactError, match="different training setup"):
         checkpoint.Checkpoints(tmp_path / "run", next(iter(other_keys))).resume(_model(tiny_backbone), opt)
+
+
+def _step(model: T2IPAL, opt: torch.optim.Optimizer) -> None:
+    opt.zero_grad()
+    sum((p * p).sum() for p in model.head_parameters()).backward()
+    opt.step()
+
+
+def test_a_resume_restores_the_loop_state_and_the_best_epochs_head(tiny_backbone, tmp_path) -> None:
+    """After a resume the run still knows its best epoch, history and weights, so it finishes on the best head."""
+    model = _model(tiny_backbone)
+    opt = torch.optim.SGD(model.head_parameters(), lr=0.1, momentum=0.9)
+    saver = checkpoint.Checkpoints(tmp_path, "key")
+    _step(model, opt)
+    best_head = {k: v.clone() for k, v in model.head_state_dict().items()}
+    history = [{"epoch": 1.0, "map": 70.0}, {"epoch": 2.0, "map": 60.0}]
+    saver.save(model, opt, checkpoint.LoopState(1, 70.0, 1, history[:1]), improved=True)
+    _step(model, opt)
+    last_head = {k: v.clone() for k, v in model.head_state_dict().items()}
+    saver.save(model, opt, checkpoint.LoopState(2, 70.0, 1, history), improved=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [checkpoint.STATE_FILE]
+
+    resumed = _model(tiny_backbone)
+    opt2 = torch.optim.SGD(resumed.head_parameters(), lr=0.1, momentum=0.9)
+    loader = checkpoint.Checkpoints(tmp_path, "key")
+    assert loader.resume(resumed, opt2) == checkpoint.LoopState(2, 70.0, 1, history)
+    for k, v in resumed.head_state_dict().items():
+        assert torch.equal(v, last_head[k])
+    loader.load_best(resumed)
+    for k, v in resumed.head_state_dict().items():
+        assert torch.equal(v, best_head[k]), k
+    for p, q in zip(model.head_parameters(), resumed.head_parameters(), strict=True):
+        assert torch.equal(opt.state[p]["momentum_buffer"], opt2.state[q]["momentum_buffer"])
+
+
+def test_no_checkpoint_an_old_one_or_a_foreign_file(tiny_backbone, tmp_path, caplog) -> None:
+    model = _model(tiny_backbone)
+    opt = torch.optim.SGD(model.head_parameters(), lr=0.1, momentum=0.9)
+    assert checkpoint.Checkpoints(tmp_path / "none", "key").resume(model, opt) is None
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "last.json").write_text("{}")
+    with caplog.at_level("WARNING", logger="engine.training.checkpoint"):
+        assert checkpoint.Checkpoints(old, "key").resume(model, opt) is None
+    assert f"{old} holds a checkpoint of an older app version; training starts over" in caplog.messages
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    checkpoint.save_file({"x": torch.zeros(1)}, str(foreign / checkpoint.STATE_FILE))  # no state metadata
+    with pytest.raises(checkpoint.ArtifactError) as refused:
+        checkpoint.Checkpoints(foreign, "key").resume(model, opt)
+    assert str(refused.value) == (f"{foreign} holds a checkpoint of a different training setup; choose another "
+                                  "output folder or delete its checkpoints/ to start over")
