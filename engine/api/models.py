@@ -173,18 +173,18 @@ def _check_quantize(quantize: str) -> None:
         raise InputError(f"quantize must be one of {', '.join(QUANTIZE_CHOICES)}, not {quantize!r}")
 
 
-def exported_model(project: Project) -> Path:
-    """The project's exported ONNX file; a clear error when there is none or it no longer matches the record."""
-    from engine.hashing import sha256_file
+def exported_model(project: Project) -> tuple[Path, str]:
+    """The project's exported ONNX file and its recorded checksum; a clear error when there is none.
 
+    The file is not hashed here: whatever loads it (`TaggerSession(sha256=record.onnx_sha256)`, through
+    `tag_folders`, the Ray tagger or `explain`) checks the bytes it loads against the recorded checksum.
+    """
     status = model_status(project)
     record = status.record
     if not status.exported or record.onnx_path is None:
         hint = "export it (`t2ipal export --project P` or Training → Export)" if status.trained else "train one first"
         raise InputError(f"project {project.root} has no exported model; {hint}")
-    if sha256_file(record.onnx_path) != record.onnx_sha256:
-        raise InputError(f"{record.onnx_path} changed since it was exported; export the model again")
-    return record.onnx_path
+    return record.onnx_path, record.onnx_sha256
 
 
 @functools.lru_cache(maxsize=2)
@@ -200,8 +200,8 @@ def explain(project: Project, image: str | Path, label: str) -> Any:
 
     from engine.tagging.decode import decode_file
 
-    path = exported_model(project)
-    session = _session(str(path), model_status(project).record.onnx_sha256)
+    path, checksum = exported_model(project)
+    session = _session(str(path), checksum)
     labels = list(session.metadata.labels)
     if label not in labels:
         raise InputError(f"the project's model has no label {label!r}; its labels: {', '.join(labels[:20])}")

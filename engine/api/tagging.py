@@ -39,9 +39,8 @@ def tag(
 
     if not folders:
         raise InputError("add at least one folder to tag")
-    model = exported_model(project)
+    model, checksum = exported_model(project)
     check_labels_before_tagging(project)
-    checksum = model_status(project).record.onnx_sha256
     return tag_folders(list(folders), model, project.db_path, config, onnx_sha256=checksum,
                        progress=progress, cancel=cancel)
 
@@ -90,9 +89,9 @@ def tag_on_ray(
     if project is not None:
         if model is not None or db is not None:
             raise InputError("a project tags with its own model into its own database; drop the model and db")
-        model, db = exported_model(project), project.db_path
+        path, checksum = exported_model(project)
         check_labels_before_tagging(project)
-        checksum: str | None = model_status(project).record.onnx_sha256
+        model, db = path, project.db_path
     elif model is None or db is None:
         raise InputError("without a project, give both an exported model (.onnx) and a tag database")
     else:

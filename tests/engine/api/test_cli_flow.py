@@ -9,6 +9,7 @@ import pytest
 
 from engine import api
 from engine.cli.main import main
+from engine.errors import EngineError
 
 SHAPES = "circle,square,star"
 TEXTS = ["a red circle", "a circle and a star", "two squares", "a star", "a green square near a circle", "a dog"]
@@ -97,3 +98,15 @@ def test_train_checks_its_inputs_before_importing_torch(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["1", "False"]
+
+
+def test_a_project_model_changed_after_export_is_refused(trained_project: Path, capsys) -> None:
+    project = api.open_project(trained_project)
+    data = bytearray(project.onnx_path.read_bytes())
+    data[-64:] = bytes(64)  # the file changed on disk after `t2ipal export` recorded its checksum
+    project.onnx_path.write_bytes(bytes(data))
+    assert main(["tag", str(project.synthetic_dir), "--project", str(trained_project), "--no-progress"]) == 1
+    assert "checksum" in capsys.readouterr().err
+    assert api.tagged_count(project) == 0
+    with pytest.raises(EngineError, match="checksum"):
+        api.explain(project, next(project.synthetic_dir.rglob("*.png")), "circle")
