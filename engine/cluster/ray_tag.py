@@ -19,7 +19,7 @@ from engine.errors import Cancelled
 from engine.progress import CancelToken, ProgressCallback, ProgressReporter
 from engine.tagging.onnx_session import TaggerSession
 from engine.tagging.run_lock import tagging_lock
-from engine.tagging.runner import TagConfig, TagRunResult, expected_checksum
+from engine.tagging.runner import TagConfig, TagRunResult, expected_checksum, is_unchanged
 from engine.tagging.scan import ScanEntry
 from engine.tagging.store import ImageResult, TagStore
 
@@ -29,17 +29,9 @@ _LOOKUP_CHUNK = 256
 
 
 def needs_tagging(entries: list[ScanEntry], store: TagStore, model_id: int, retry_errors: bool) -> list[bool]:
-    """The local tagger's rule: skip files whose size and mtime are unchanged and that are done with this
-    model (or failed before, unless `retry_errors`)."""
+    """Which of `entries` to tag, by the local tagger's skip rule (`engine.tagging.runner.is_unchanged`)."""
     known = store.lookup([e.path for e in entries])
-    out = []
-    for e in entries:
-        k = known.get(e.path)
-        same = k is not None and k.size == e.size and k.mtime_ns == e.mtime_ns
-        skip = same and ((k.status == "done" and k.model_id == model_id)  # type: ignore[union-attr]
-                         or (k.status == "error" and not retry_errors))  # type: ignore[union-attr]
-        out.append(not skip)
-    return out
+    return [not is_unchanged(known.get(e.path), e, model_id, retry_errors) for e in entries]
 
 
 def entries_to_tag(sources: Sources, cfg: TagConfig, store: TagStore, model_id: int, run_id: int,

@@ -21,7 +21,7 @@ from engine.tagging.decode import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_MEGAPIXELS, D
 from engine.tagging.onnx_session import PROVIDER_CHOICES, TaggerSession
 from engine.tagging.run_lock import tagging_lock
 from engine.tagging.scan import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, ScanEntry, count_candidates, scan_folders
-from engine.tagging.store import ImageResult, TagStore
+from engine.tagging.store import ImageResult, KnownImage, TagStore
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,14 @@ def _decode(entry: ScanEntry, cfg: TagConfig, spec) -> Decoded | str:
         return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
+def is_unchanged(known: KnownImage | None, entry: ScanEntry, model_id: int, retry_errors: bool) -> bool:
+    """The skip rule of every tagger: same size and mtime, and done with this model (or failed before, unless
+    `retry_errors`)."""
+    if known is None or known.size != entry.size or known.mtime_ns != entry.mtime_ns:
+        return False
+    return (known.status == "done" and known.model_id == model_id) or (known.status == "error" and not retry_errors)
+
+
 def expected_checksum(model_path: str | Path, given: str | None, trust_unverified: bool) -> str | None:
     """The SHA-256 the model file must have: the caller's, else its export sidecar; None only when trusted."""
     expected = given or read_checksum(model_path)
@@ -167,11 +175,7 @@ class _TaggingRun:
         failed_before = 0
         for entry in chunk:
             k = known.get(entry.path)
-            same = k is not None and k.size == entry.size and k.mtime_ns == entry.mtime_ns
-            if same and (
-                (k.status == "done" and k.model_id == self.model_id)  # type: ignore[union-attr]
-                or (k.status == "error" and not self.cfg.retry_errors)  # type: ignore[union-attr]
-            ):
+            if is_unchanged(k, entry, self.model_id, self.cfg.retry_errors):
                 unchanged.append(entry.path)
                 failed_before += k.status == "error"  # type: ignore[union-attr]
             else:
