@@ -239,15 +239,15 @@ def open_demo_project(project_dir: str | Path) -> DemoSession:
     return DemoSession(project, labelset, backbone, random_clip, db, store)
 
 
-def _write_split(folder: Path, split: str, n: int) -> tuple[list[str], np.ndarray]:
-    """Items 0..n-1 of a world split as PNG files (existing files are kept) and their labels (N, C)."""
+def write_split(folder: Path, split: str, n: int, start: int = 0) -> tuple[list[str], np.ndarray]:
+    """Items start..start+n-1 of a world split as PNG files (existing files are kept) and their labels (N, C)."""
     from engine.demo import world
 
     folder.mkdir(parents=True, exist_ok=True)
-    images, labels, _ = world.render_split(split, n, seed=0)
+    images, labels, _ = world.render_split(split, n, start=start, seed=0)
     paths = []
     for i, arr in enumerate(images):
-        path = folder / f"{split}_{i:05d}.png"
+        path = folder / f"{split}_{start + i:05d}.png"
         if not path.exists():
             _save_png(arr, path)
         paths.append(str(path))
@@ -263,7 +263,7 @@ def write_test_set(folder: Path, n: int) -> tuple[list[str], np.ndarray]:
         truth = json.loads(truth_file.read_text())
         if len(truth["paths"]) == n:
             return [str(folder / p) for p in truth["paths"]], np.asarray(truth["labels"], np.uint8)
-    paths, labels = _write_split(folder, "test", n)
+    paths, labels = write_split(folder, "test", n)
     truth_file.write_text(json.dumps({"paths": [Path(p).name for p in paths], "labels": labels.astype(int).tolist(),
                                       "classes": list(world.CLASS_NAMES)}))
     return paths, labels
@@ -281,7 +281,7 @@ def _upper_bound_set(folder: Path, n: int, labelset: Any) -> Any:
     """Labelled photo-style images from the "probe" split: what the supervised ceiling trains on."""
     from engine.datasets.training_set import TrainingSet
 
-    paths, labels = _write_split(folder, "probe", n)
+    paths, labels = write_split(folder, "probe", n)
     return TrainingSet(labelset, image_paths=paths, image_labels=labels, image_groups=[f"p{i}" for i in range(n)])
 
 

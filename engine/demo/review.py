@@ -144,22 +144,6 @@ def _scores(model_dir: Path, backbone: Any, feats: Any) -> tuple[np.ndarray, np.
     return raw, cal.probabilities(raw), np.asarray(cal.max_f1)
 
 
-def _render_photos(folder: Path, split: str, n: int, start: int) -> tuple[list[str], np.ndarray]:
-    """Photo-style items start..start+n of `split` as PNG files (kept between runs) and their labels."""
-    from engine.demo import world
-    from engine.demo.pipeline import _save_png
-
-    folder.mkdir(parents=True, exist_ok=True)
-    images, labels, _ = world.render_split(split, n, start=start, seed=0)
-    paths = []
-    for i, arr in enumerate(images):
-        path = folder / f"{split}_{start + i:05d}.png"
-        if not path.exists():
-            _save_png(arr, path)
-        paths.append(str(path))
-    return paths, labels.astype(np.uint8)
-
-
 def _retrain_cfg(cfg: ReviewDemoConfig, seed: int) -> Any:
     from engine.training.config import TrainConfig
 
@@ -173,7 +157,7 @@ def _set_up_seed(
 ) -> _Seed:
     """The seed's captions and renders, its base T2I-PAL (the demo's recipe) and the cached test/pool features."""
     from engine.clip.config import ModelConfig
-    from engine.demo.pipeline import seed_dataset
+    from engine.demo.pipeline import seed_dataset, write_split
     from engine.training.config import TrainConfig
     from engine.training.features import FeatureCache
     from engine.training.job import train_model
@@ -185,7 +169,7 @@ def _set_up_seed(
                 train_cfg=TrainConfig(epochs=cfg.epochs, batch_size=64, lr=2e-3, lambda_img=0.3,
                                       heldout_fraction=0.15, seed=seed),
                 cache_dir=project.feature_cache_dir, backbone=demo.backbone, cancel=cancel)
-    pool_paths, pool_truth = _render_photos(project.root / "review-pool", "probe", cfg.n_pool, POOL_START)
+    pool_paths, pool_truth = write_split(project.root / "review-pool", "probe", cfg.n_pool, POOL_START)
     cache = FeatureCache(project.feature_cache_dir, demo.backbone)
     return _Seed(dataset, base_dir, cache.image_features(test_paths), cache.image_features(pool_paths),
                  pool_paths, pool_truth)
@@ -251,7 +235,7 @@ def run_review_demo(
     """Train T2I-PAL per seed, then review a photo pool in queue and random order, retraining at every step."""
     import time
 
-    from engine.demo.pipeline import open_demo_project, write_test_set
+    from engine.demo.pipeline import open_demo_project, write_split, write_test_set
     from engine.demo.pretrain import DEFAULT_OUT
     from engine.evaluation.metrics import mean_average_precision
 
@@ -261,7 +245,7 @@ def run_review_demo(
     if cfg.eval_split == "test":
         test_paths, truth = write_test_set(demo.project.root / "test-photos", cfg.n_test)
     else:
-        test_paths, truth = _render_photos(demo.project.root / "val-photos", "val", cfg.n_test, 0)
+        test_paths, truth = write_split(demo.project.root / "val-photos", "val", cfg.n_test)
     result = ReviewDemoResult(list(cfg.steps), {o: {s: [] for s in cfg.steps} for o in cfg.orders},
                               config=cfg.to_dict())
     quality = DEFAULT_OUT / "quality.json"
