@@ -52,13 +52,17 @@ class ModelStatus:
 
 
 def _adopt_canonical(project: Project, record: ModelRecord) -> ModelRecord:
-    """Projects made before models were recorded: adopt their own canonical model folder / ONNX file."""
+    """Projects made before models were recorded: adopt their own canonical model folder / ONNX file.
+
+    Only while no model folder is recorded: a training records its folder and clears the export, and the ONNX
+    file left from the model before it must not be adopted as the export of the new one.
+    """
     fields: dict[str, Any] = {}
     if record.model_dir is None and (project.model_dir / "config.json").is_file():
         fields["model_dir"] = project.model_dir
         labels = json.loads((project.model_dir / "labels.json").read_text(encoding="utf-8"))
         fields["labels"] = labels.get("names") or [lab["name"] for lab in labels.get("labels", [])]
-    if record.onnx_path is None and project.onnx_path.is_file():
+    if record.onnx_path is None and record.model_dir is None and project.onnx_path.is_file():
         from engine.hashing import sha256_file
 
         fields["onnx_path"] = project.onnx_path
