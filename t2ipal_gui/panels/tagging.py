@@ -186,6 +186,8 @@ class TaggingPanel(Panel):
         self.job_row.bind(job)
         self.summary.setText("")
         job.finished.connect(self.for_this_project(self._finished))
+        # a cancelled or failed run keeps the batches it wrote: Browse shows them either way
+        job.done.connect(self.for_this_project(lambda: self.ctx.data_changed.emit("tags")))
         return job
 
     def _finished(self, result: Any) -> None:  # TagRunResult
@@ -194,7 +196,6 @@ class TaggingPanel(Panel):
             f"{result.unreadable} unreadable, "
             f"{result.missing} gone) in {format_duration(result.elapsed_s)} — {result.images_per_s:.1f} images/s."
         )
-        self.ctx.data_changed.emit("tags")
 
 
 def describe_model(project: Project, status: ModelStatus) -> str:
