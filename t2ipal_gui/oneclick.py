@@ -91,7 +91,6 @@ class OneClickBar(QFrame):
         self.bar.show()
         self.job.progress.connect(self._progress)
         self.job.done.connect(self._done)
-        self.job.finished.connect(lambda _r: self._after_success())
 
     def _project_changed(self) -> None:
         if self.job is None or not self.job.is_running:
@@ -129,7 +128,9 @@ class OneClickBar(QFrame):
         self.bar.hide()
         self._set_stage("")
         self.status.setText({"finished": "All steps done", "cancelled": "Cancelled", "failed": "Failed"}.get(state, ""))
+        self._refresh_panels()
 
-    def _after_success(self) -> None:
+    def _refresh_panels(self) -> None:
+        """After any outcome: a cancelled or failed run keeps what its finished stages made, and the panels show it."""
         for area in ("synthesis", "model", "tags"):
             self.ctx.data_changed.emit(area)

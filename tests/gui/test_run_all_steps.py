@@ -155,3 +155,44 @@ def test_cancel_synthesis_from_its_panel_says_cancelled_and_the_next_run_resumes
     assert synth.job_row.job.state == "finished" and synth.job_row.status.text() == "Done"
     assert (result.made, result.skipped) == (len(CAPTIONS), len(CAPTIONS))
     assert len(api.synthetic_images(project)) == 2 * len(CAPTIONS)
+
+
+def test_cancel_from_the_bar_during_training_keeps_the_images_and_the_panels_show_them(window, qtbot, tmp_path,
+                                                                                        tiny_clip_file, monkeypatch):
+    project = _project(window, tmp_path)
+    shown = _gate_stages(monkeypatch)
+    synth = window.show_panel("synthesis")
+    synth.backend.setCurrentText("demo")
+    synth.per_caption.setValue(1)
+    train = window.show_panel("training")
+    train.clip_model.setText("tiny-test")
+    train.pretrained.setText(str(tiny_clip_file))
+    monkeypatch.setattr(ask, "confirm", lambda *a, **k: True)
+    bar = window.oneclick
+    window.show_panel("synthesis")
+    assert synth.preview_count.text() == ""  # no image yet
+    bar.run.click()
+    job = bar.job
+    assert job is not None
+
+    def seen(_event) -> None:  # type: ignore[no-untyped-def]
+        if bar.current == "synthesis":
+            shown["synthesis"].set()
+        elif bar.current == "training" and not shown["training"].is_set():
+            bar.cancel.click()  # the person cancels while the training chip is lit; training starts only after
+            shown["training"].set()
+
+    job.progress.connect(seen)
+    with qtbot.waitSignal(job.done, timeout=JOB_TIMEOUT):
+        pass
+    assert job.state == "cancelled", f"{job.error}\n{job.traceback}"
+    assert bar.status.text() == "Cancelled"
+    assert bar.run.isVisible() and not bar.cancel.isVisible()
+    from engine import api
+
+    assert len(api.synthetic_images(project)) == len(CAPTIONS)
+    # the finished stage's images are shown without reopening the project
+    qtbot.waitUntil(lambda: synth.preview_count.text() != "", timeout=5000)
+    assert synth.label_pick.count() == 3
+    assert not (project.exports_dir / "model.onnx").exists()
+    assert not train.summary.text().startswith("Trained")
