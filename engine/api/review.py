@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,10 +51,12 @@ def tagged_count(project: Project) -> int:
 
 
 def image_tags(project: Project, path: str) -> list[tuple[str, float | None, str]]:
-    """(label, score, source) of one photo, best score first (rejected tags included, so they can be undone)."""
+    """(label, score, source) of one photo: tags without a score (added by hand) first, then best score first
+    (rejected tags included, so they can be undone). Raw scores are not bounded, so no number can stand for "none"."""
     with _store(project) as store:
         tags = store.tags_of(path)
-    return sorted(((lab, s, src) for lab, (s, src) in tags.items()), key=lambda t: -(t[1] if t[1] is not None else 2))
+    return sorted(((lab, s, src) for lab, (s, src) in tags.items()),
+                  key=lambda t: -(t[1] if t[1] is not None else math.inf))
 
 
 @dataclass(frozen=True)

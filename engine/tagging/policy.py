@@ -57,12 +57,13 @@ class LabelRule:
 
     @property
     def cutoff(self) -> float:
-        """Automatic tags with a raw score at or above this are in force (same as probability >= threshold).
+        """Automatic tags with a raw score at or above this are in force (same as probability >= threshold)."""
+        return self.cutoff_at(self.threshold)
 
-        Lowered by a few ulps: a threshold set at a photo's own probability keeps that photo, whatever the
-        rounding of the probability -> score round trip.
-        """
-        score = self.score_at(self.threshold)
+    def cutoff_at(self, threshold: float) -> float:
+        """The raw-score cutoff of a threshold (probability), lowered by a few ulps: a threshold set at a photo's
+        own probability keeps that photo, whatever the rounding of the probability -> score round trip."""
+        score = self.score_at(threshold)
         return score - 1e-9 * max(1.0, abs(score))
 
     def uncertain(self, probability: float) -> bool:
@@ -77,7 +78,7 @@ class ScoreStats:
     at_share: float | None = None  # the score that this label's prior share of photos reaches
 
 
-def _centred(label: str, centre: float, spread: float) -> tuple[float, float]:
+def _centred(centre: float, spread: float) -> tuple[float, float]:
     a = _FALLBACK_SLOPE / max(spread, 1e-6)
     return a, -a * centre
 
@@ -110,7 +111,7 @@ def label_rules(
         for c, label in enumerate(meta.labels):
             s = stats.get(label, ScoreStats(1.0))
             prior_centre = s.at_share if cal is not None and cal.priors else None
-            params.append(_centred(label, meta.thresholds[c] if prior_centre is None else prior_centre, s.std))
+            params.append(_centred(meta.thresholds[c] if prior_centre is None else prior_centre, s.std))
         defaults = [0.5] * len(meta.labels)
     rules = {}
     for label, (a, b), default in zip(meta.labels, params, defaults, strict=True):

@@ -616,7 +616,7 @@ class TagStore:
         """Photos `label` would be in force on if its threshold in force were `threshold` (probability)."""
         rules = self.label_rules()
         rule = rules.get(label)
-        cutoff = rule.score_at(threshold) if rule is not None else 1e300
+        cutoff = rule.cutoff_at(threshold) if rule is not None else 1e300  # the same cutoff as Browse's
         (n,) = self.db.execute(
             f"SELECT COUNT(*) FROM {TAGS} t JOIN {IMAGES} i ON i.id = t.image_id WHERE t.label = ? "
             "AND i.status = 'done' AND (t.source IN ('confirmed', 'manual') OR (t.source = 'auto' AND t.score >= ?))",
