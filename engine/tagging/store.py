@@ -122,7 +122,7 @@ def path_key(path: str) -> tuple[str, bytes | None]:
     return text, (None if text == path else raw)
 
 
-def _fold(text: object) -> object:
+def _fold(text: str | None) -> str | None:
     """Lower-case text for the Browse search (SQLite's own LOWER folds ASCII letters only)."""
     return text.lower() if isinstance(text, str) else text
 
