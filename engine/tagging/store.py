@@ -396,9 +396,9 @@ class TagStore:
         return out
 
     # --- filtered views (Browse): the tags in force under the threshold policy ---------------------
-    def _in_force_sql(self, rules: dict[str, LabelRule] | None = None) -> tuple[str, list[object]]:
+    def _in_force_sql(self) -> tuple[str, list[object]]:
         """SELECT image_id, label, score, source of the tags in force: human ones plus auto at or above cutoff."""
-        rules = self.label_rules() if rules is None else rules
+        rules = self.label_rules()
         params: list[object] = []
         whens = []
         for label, rule in rules.items():

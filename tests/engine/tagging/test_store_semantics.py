@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InputError, StorageError
+from engine.errors import ArtifactError, InputError, StorageError
 from engine.evaluation.calibration import Calibration
 from engine.tagging.filters import TagFilter
 from engine.tagging.policy import LabelRule
@@ -374,7 +374,8 @@ def test_uncalibrated_model_probabilities_use_the_stored_spread(store: TagStore,
 
 
 @pytest.mark.parametrize(("prior", "shown"), [(0.0, ["0.jpg"]), (0.25, ["0.jpg"]), (0.5, ["0.jpg", "1.jpg"]),
-                                              (1.0, ["0.jpg", "1.jpg", "2.jpg", "3.jpg"])])
+                                              (1.0, ["0.jpg", "1.jpg", "2.jpg", "3.jpg"]),
+                                              (1.5, ["0.jpg", "1.jpg", "2.jpg", "3.jpg"])])  # hand-edited: all
 def test_prior_matching_tags_the_caption_share_of_photos(store: TagStore, tmp_path: Path, prior: float,
                                                          shown: list[str]) -> None:
     cal = Calibration(priors=(prior, 0.5, 0.5))
@@ -453,3 +454,11 @@ def test_path_keys_keep_distinct_names_apart(store: TagStore, tmp_path: Path) ->
     assert store.counts()["done"] == 2
     assert set(store.matching_paths(TagFilter())) == {byte_name, text_name}
     assert store.labels_in_force(byte_name) == {"red"} and store.labels_in_force(text_name) == set()
+
+
+def test_tampered_stored_model_names_the_stored_model(store: TagStore, tmp_path: Path) -> None:
+    fill(store, tmp_path, {"a.jpg": {"red": 1.0}})
+    store.db.execute("UPDATE tag_models SET metadata_json = '{}'")
+    with pytest.raises(ArtifactError) as err:
+        store.label_counts()
+    assert str(err.value).startswith("stored model is not a T2I-PAL tagger export: metadata lacks ")
