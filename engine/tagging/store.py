@@ -122,6 +122,11 @@ def path_key(path: str) -> tuple[str, bytes | None]:
     return text, (None if text == path else raw)
 
 
+def _fold(text: str | None) -> str | None:
+    """Lower-case text for the Browse search (SQLite's own LOWER folds ASCII letters only)."""
+    return text.lower() if isinstance(text, str) else text
+
+
 def real_path(text: str, raw: bytes | None) -> str:
     """The file-system path of a stored image (inverse of `path_key`)."""
     return os.fsdecode(raw) if raw else text
@@ -154,6 +159,7 @@ class TagStore:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        db.conn.create_function("t2i_fold", 1, _fold, deterministic=True)
 
     @classmethod
     def open(cls, path: str | Path) -> TagStore:
@@ -390,9 +396,9 @@ class TagStore:
         return out
 
     # --- filtered views (Browse): the tags in force under the threshold policy ---------------------
-    def _in_force_sql(self, rules: dict[str, LabelRule] | None = None) -> tuple[str, list[object]]:
+    def _in_force_sql(self) -> tuple[str, list[object]]:
         """SELECT image_id, label, score, source of the tags in force: human ones plus auto at or above cutoff."""
-        rules = self.label_rules() if rules is None else rules
+        rules = self.label_rules()
         params: list[object] = []
         whens = []
         for label, rule in rules.items():
@@ -446,11 +452,14 @@ class TagStore:
 
     @staticmethod
     def _search_where(flt: TagFilter) -> tuple[str, list[object]]:
-        """Every search word in the stored path (file name or folder), case-insensitive, % and _ literal."""
+        """Every search word in the stored path (file name or folder), case-insensitive, every character literal.
+
+        Words are compared with the stored text (`path_key`: backslashes doubled) and folded by Python, since
+        SQLite's LOWER and LIKE fold ASCII letters only ("été" must find "Été 2023").
+        """
         words = flt.search_words()
-        clauses = " AND ".join("LOWER(i.path) LIKE ? ESCAPE '\\'" for _ in words)
-        escaped = [w.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
-        return clauses, [f"%{w}%" for w in escaped]
+        clauses = " AND ".join("instr(t2i_fold(i.path), ?) > 0" for _ in words)
+        return clauses, [path_key(w)[0].lower() for w in words]
 
     def tags_of_paths(self, paths: Sequence[str]) -> dict[str, dict[str, tuple[float | None, str]]]:
         """label -> (score, source) for each of `paths` (one query per chunk; unknown paths are left out)."""
