@@ -445,3 +445,7 @@ def test_csv_and_json_are_utf8_whatever_the_locale(seeded, tmp_path: Path) -> No
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"{tmp_path / 'photos' / 'c.jpg'},café,,manual,".encode() in (tmp_path / "t.csv").read_bytes()
     assert '"label": "café"'.encode() in (tmp_path / "t.json").read_bytes()
+    export_csv(db, tmp_path / "here.csv")  # the same bytes as this (UTF-8 locale) process writes
+    export_json(db, tmp_path / "here.json")
+    assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "here.csv").read_bytes()
+    assert (tmp_path / "t.json").read_bytes() == (tmp_path / "here.json").read_bytes()
