@@ -44,9 +44,11 @@ def _newton_platt(
         while True:  # Armijo: accept once the loss falls by a share of the predicted decrease (or rounding hides it)
             new = w - scale * step
             new_loss = _platt_loss(new, x, t, w0, strength)
-            if new_loss <= loss - 1e-4 * scale * float(grad @ step) + 1e-12 * abs(loss) or scale < 1e-10:
+            if new_loss <= loss - 1e-4 * scale * float(grad @ step) + 1e-12 * abs(loss):
                 break
             scale /= 2.0
+            if scale < 1e-20:  # no step along Newton's direction lowers the loss: the minimum, as far as floats tell
+                return float(w[0]), float(w[1])
         w, loss = new, new_loss
         if float(np.abs(scale * step).max()) < 1e-10:
             break

@@ -107,6 +107,18 @@ def test_newton_reaches_the_minimum_from_far_away(s: list, t: list, prior: tuple
     np.testing.assert_allclose(got, _reference_platt(s_a, t_a, prior, strength), rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize("k", [10.0, 1000.0])
+@pytest.mark.parametrize(("s", "t"), [
+    ([-10.0, -8.0, 8.0, 10.0], [0.01, 0.02, 0.97, 0.99]),
+    ([3.0, 4.0, 5.0, 6.0, 7.0], [0.01, 0.02, 0.9, 0.98, 0.99]),
+])
+def test_newton_finds_the_same_minimum_on_any_score_scale(s: list, t: list, k: float) -> None:
+    """Scores k times larger (every photo saturated at the start): without a penalty the minimum is (a/k, b)."""
+    s_a, t_a = np.array(s), np.array(t)
+    got = np.array(_newton_platt(k * s_a, t_a, (1.0, 0.0), 0.0))
+    np.testing.assert_allclose(got, _reference_platt(s_a, t_a, (1.0, 0.0), 0.0) / [k, 1.0], rtol=1e-7)
+
+
 def test_ece_uses_fifteen_equal_bins_by_default() -> None:
     y = np.array([1, 0])
     # 0.06 and 0.065 share the first of 15 bins (width 0.0667) but not of 16 (0.0625): |1/2 - 0.0625|
