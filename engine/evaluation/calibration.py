@@ -40,15 +40,13 @@ def _newton_platt(
         grad = x.T @ (p - t) + strength * (w - w0)
         hess = (x * (p * (1 - p))[:, None]).T @ x + (strength + 1e-9) * np.eye(2)
         step = np.linalg.solve(hess, grad)
-        scale = 1.0
-        while True:  # Armijo: accept once the loss falls by a share of the predicted decrease (or rounding hides it)
+        scale, new = 1.0, w - step
+        new_loss = _platt_loss(new, x, t, w0, strength)
+        # Armijo: halve until the loss falls by a share of the predicted decrease (or rounding hides the change)
+        while new_loss > loss - 1e-4 * scale * float(grad @ step) + 1e-12 * abs(loss) and scale > 1e-20:
+            scale /= 2.0
             new = w - scale * step
             new_loss = _platt_loss(new, x, t, w0, strength)
-            if new_loss <= loss - 1e-4 * scale * float(grad @ step) + 1e-12 * abs(loss):
-                break
-            scale /= 2.0
-            if scale < 1e-20:  # no step along Newton's direction lowers the loss: the minimum, as far as floats tell
-                return float(w[0]), float(w[1])
         w, loss = new, new_loss
         if float(np.abs(scale * step).max()) < 1e-10:
             break
@@ -72,6 +70,8 @@ def fit_platt(scores: np.ndarray, labels: np.ndarray, *, strength: float = 2.0) 
     y = np.asarray(labels) == 1
     if scores.ndim != 2 or scores.shape != y.shape or scores.shape[0] == 0:
         raise InputError(f"calibration needs (N, C) scores and labels with N > 0; got {scores.shape}, {y.shape}")
+    if not np.all(np.isfinite(scores)):
+        raise InputError("calibration scores contain NaN or infinite values")
     centre, spread = float(scores.mean()), float(scores.std()) or 1.0
     z = (scores - centre) / spread  # fit on standardised scores, so `strength` means the same for any model
     pooled = _newton_platt(z.ravel(), _platt_targets(y.ravel()), (1.0, 0.0), 1e-3)

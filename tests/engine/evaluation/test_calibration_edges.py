@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import minimize
 
+from engine.errors import InputError
 from engine.evaluation.calibration import (
     Calibration,
     _newton_platt,
@@ -53,12 +54,13 @@ def _reference_fit(scores: np.ndarray, labels: np.ndarray, strength: float = 2.0
     return np.array(a), np.array(b)
 
 
-def test_a_well_separated_label_gets_its_platt_probabilities_not_a_step() -> None:
-    """Three positives far above 57 negatives (an easy label on held-out renders): Platt's smoothed targets
+@pytest.mark.parametrize(("n", "sd"), [(60, 0.005), (114, 0.005), (200, 0.002)])
+def test_a_well_separated_label_gets_its_platt_probabilities_not_a_step(n: int, sd: float) -> None:
+    """Three positives far above the negatives (an easy label on held-out renders): Platt's smoothed targets
     put the positives near 4/5; a diverging Newton gave a slope of 10^6, so every photo got 0 or 1."""
-    y = np.zeros((60, 1), int)
+    y = np.zeros((n, 1), int)
     y[:3] = 1
-    s = np.where(y == 1, 0.30, 0.20) + 0.005 * np.random.default_rng(2).normal(size=y.shape)
+    s = np.where(y == 1, 0.30, 0.20) + sd * np.random.default_rng(2).normal(size=y.shape)
     a, b = fit_platt(s, y)
     ra, rb = _reference_fit(s, y)
     np.testing.assert_allclose(a, ra, rtol=1e-6)
@@ -117,6 +119,13 @@ def test_newton_finds_the_same_minimum_on_any_score_scale(s: list, t: list, k: f
     s_a, t_a = np.array(s), np.array(t)
     got = np.array(_newton_platt(k * s_a, t_a, (1.0, 0.0), 0.0))
     np.testing.assert_allclose(got, _reference_platt(s_a, t_a, (1.0, 0.0), 0.0) / [k, 1.0], rtol=1e-7)
+
+
+def test_scores_with_nan_or_infinity_are_refused() -> None:
+    """A diverged model's NaN scores would otherwise become a NaN calibration stored in the model."""
+    for bad in (np.nan, np.inf):
+        with pytest.raises(InputError, match=r"^calibration scores contain NaN or infinite values$"):
+            fit_platt(np.array([[0.1], [bad], [0.3]]), np.array([[1], [0], [1]]))
 
 
 def test_ece_uses_fifteen_equal_bins_by_default() -> None:
