@@ -17,19 +17,38 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, np.float64)))
 
 
+def _platt_loss(w: np.ndarray, x: np.ndarray, t: np.ndarray, prior: np.ndarray, strength: float) -> float:
+    """The logistic loss of sigmoid(x @ w) against soft targets t plus strength/2 |w - prior|^2 (overflow-free)."""
+    z = x @ w
+    return float(np.sum(np.logaddexp(0.0, z) - t * z) + 0.5 * strength * np.sum((w - prior) ** 2))
+
+
 def _newton_platt(
     s: np.ndarray, t: np.ndarray, prior: tuple[float, float], strength: float, steps: int = 50
 ) -> tuple[float, float]:
-    """Minimise the logistic loss of sigmoid(a s + b) against soft targets t, plus strength/2 |(a,b) - prior|^2."""
-    w = np.array(prior, np.float64)
+    """Minimise the logistic loss of sigmoid(a s + b) against soft targets t, plus strength/2 |(a,b) - prior|^2.
+
+    Newton's method with a backtracking line search (Lin, Lin and Weng, 2007): a full Newton step from far
+    away (well-separated scores) overshoots and diverges, so each step is halved until the loss falls.
+    """
+    w0 = np.array(prior, np.float64)
+    w = w0.copy()
     x = np.stack([s, np.ones_like(s)], axis=1)
+    loss = _platt_loss(w, x, t, w0, strength)
     for _ in range(steps):
         p = sigmoid(x @ w)
-        grad = x.T @ (p - t) + strength * (w - prior)
+        grad = x.T @ (p - t) + strength * (w - w0)
         hess = (x * (p * (1 - p))[:, None]).T @ x + (strength + 1e-9) * np.eye(2)
         step = np.linalg.solve(hess, grad)
-        w = w - step
-        if float(np.abs(step).max()) < 1e-10:
+        scale, new = 1.0, w - step
+        new_loss = _platt_loss(new, x, t, w0, strength)
+        # Armijo: halve until the loss falls by a share of the predicted decrease (or rounding hides the change)
+        while new_loss > loss - 1e-4 * scale * float(grad @ step) + 1e-12 * abs(loss) and scale > 1e-20:
+            scale /= 2.0
+            new = w - scale * step
+            new_loss = _platt_loss(new, x, t, w0, strength)
+        w, loss = new, new_loss
+        if float(np.abs(scale * step).max()) < 1e-10:
             break
     return float(w[0]), float(w[1])
 
@@ -51,6 +70,8 @@ def fit_platt(scores: np.ndarray, labels: np.ndarray, *, strength: float = 2.0) 
     y = np.asarray(labels) == 1
     if scores.ndim != 2 or scores.shape != y.shape or scores.shape[0] == 0:
         raise InputError(f"calibration needs (N, C) scores and labels with N > 0; got {scores.shape}, {y.shape}")
+    if not np.all(np.isfinite(scores)):
+        raise InputError("calibration scores contain NaN or infinite values")
     centre, spread = float(scores.mean()), float(scores.std()) or 1.0
     z = (scores - centre) / spread  # fit on standardised scores, so `strength` means the same for any model
     pooled = _newton_platt(z.ravel(), _platt_targets(y.ravel()), (1.0, 0.0), 1e-3)
