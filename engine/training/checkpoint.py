@@ -14,7 +14,6 @@ from safetensors.torch import save_file
 
 from engine.clip.model import T2IPAL
 from engine.config import ConfigBase
-from engine.errors import ArtifactError
 from engine.hashing import sha1_hex
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,11 @@ class Checkpoints:
         self._best: dict[str, torch.Tensor] | None = None
 
     def resume(self, model: T2IPAL, opt: torch.optim.Optimizer) -> LoopState | None:
-        """Load the last epoch's head and momentum; None when the folder holds no checkpoint yet."""
+        """Load the last epoch's head and momentum; None when there is no checkpoint of this setup to resume.
+
+        A checkpoint of another setup (the project's captions, images or settings changed since the training was
+        interrupted) cannot be resumed: the training starts over and overwrites it after its first epoch.
+        """
         path = self.folder / STATE_FILE
         if not path.exists():
             if (self.folder / "last.json").exists():
@@ -74,11 +77,10 @@ class Checkpoints:
         with safe_open(str(path), framework="pt", device=str(model.backbone.device)) as fh:
             meta = json.loads((fh.metadata() or {}).get("state", "{}"))
             tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no items()
-        if meta.get("run_key") != self.key:
-            raise ArtifactError(
-                f"{self.folder} holds a checkpoint of a different training setup; choose another output folder "
-                "or delete its checkpoints/ to start over"
-            )
+        if meta.get("run_key") != self.key:  # an interrupted training of other data or settings: not resumable
+            log.warning("%s holds an interrupted training of another setup (other data or settings); training "
+                        "starts over", self.folder)
+            return None
         model.load_head_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
         for i, p in enumerate(model.head_parameters()):
             if f"opt.{i}" in tensors:

@@ -77,8 +77,8 @@ def test_kill_around_every_checkpoint_write_resumes_exactly(tiny_backbone, tmp_p
             assert torch.equal(a, b)
 
 
-def test_a_checkpoint_of_another_setup_is_refused_not_resumed(tiny_backbone, tmp_path) -> None:
-    """Resuming with other settings, classes or data sizes would silently mix two trainings: refused."""
+def test_a_checkpoint_of_another_setup_is_not_resumed(tiny_backbone, tmp_path, caplog) -> None:
+    """Resuming with other settings, classes or data sizes would silently mix two trainings: it starts over."""
     data = _data(tiny_backbone.embed_dim)
     model = _model(tiny_backbone)
     key = checkpoint.run_key(model, CFG, [96, 96])
@@ -91,9 +91,16 @@ def test_a_checkpoint_of_another_setup_is_refused_not_resumed(tiny_backbone, tmp
     assert key not in other_keys and len(other_keys) == 4
     assert checkpoint.run_key(_model(tiny_backbone), CFG, [96, 96]) == key  # the same setup: the same key
     fit(model, data, CFG, checkpoint_dir=tmp_path / "run")
-    opt = torch.optim.SGD(model.head_parameters(), lr=0.01, momentum=0.9)
-    with pytest.raises(checkpoint.ArtifactError, match="different training setup"):
-        checkpoint.Checkpoints(tmp_path / "run", next(iter(other_keys))).resume(_model(tiny_backbone), opt)
+    fresh = _model(tiny_backbone)
+    start = {k: v.clone() for k, v in fresh.head_state_dict().items()}
+    opt = torch.optim.SGD(fresh.head_parameters(), lr=0.01, momentum=0.9)
+    with caplog.at_level("WARNING", logger="engine.training.checkpoint"):
+        assert checkpoint.Checkpoints(tmp_path / "run", next(iter(other_keys))).resume(fresh, opt) is None
+    assert caplog.messages == [f"{tmp_path / 'run'} holds an interrupted training of another setup (other data or "
+                               "settings); training starts over"]
+    assert all(torch.equal(v, start[k]) for k, v in fresh.head_state_dict().items())  # nothing of the other run
+    assert not opt.state
+    assert (tmp_path / "run" / checkpoint.STATE_FILE).is_file()  # left until the new run's first epoch replaces it
 
 
 def _step(model: T2IPAL, opt: torch.optim.Optimizer) -> None:
@@ -142,7 +149,7 @@ def test_no_checkpoint_an_old_one_or_a_foreign_file(tiny_backbone, tmp_path, cap
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     checkpoint.save_file({"x": torch.zeros(1)}, str(foreign / checkpoint.STATE_FILE))  # no state metadata
-    with pytest.raises(checkpoint.ArtifactError) as refused:
-        checkpoint.Checkpoints(foreign, "key").resume(model, opt)
-    assert str(refused.value) == (f"{foreign} holds a checkpoint of a different training setup; choose another "
-                                  "output folder or delete its checkpoints/ to start over")
+    with caplog.at_level("WARNING", logger="engine.training.checkpoint"):
+        assert checkpoint.Checkpoints(foreign, "key").resume(model, opt) is None
+    assert caplog.messages[-1] == (f"{foreign} holds an interrupted training of another setup (other data or "
+                                   "settings); training starts over")
