@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
 LOSS_COLOUR = "#3d7be0"
 MAP_COLOUR = "#e0803d"
 
 
-class TrainingPlot(QWidget):
+class _PlotBox(QWidget):
+    """A plot that fills the room a panel gives it but asks for no more than its minimum height: a scroll area sizes
+    its content by preferred heights, and pyqtgraph's 640x480 would push the panel's buttons out of the window."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(320, self.minimumHeight())
+
+
+class TrainingPlot(_PlotBox):
     """Loss (left axis) and held-out mAP (right axis, 0-100) against epochs; hovering shows the nearest values."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -83,7 +91,7 @@ class TrainingPlot(QWidget):
         self.hover.setPos(point)
 
 
-class LabelBars(QWidget):
+class LabelBars(_PlotBox):
     """Per-label AP (or thresholds) as horizontal bars, one row per label."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
