@@ -56,16 +56,22 @@ def _gate_stages(monkeypatch) -> dict[str, threading.Event]:
     return shown
 
 
-def test_run_all_steps_advances_the_chips_in_order_and_every_panel_shows_the_result(window, qtbot, tmp_path,
-                                                                                      tiny_clip_file, monkeypatch):
-    project = _project(window, tmp_path)
-    shown = _gate_stages(monkeypatch)
+def _demo_synthesis_and_tiny_training(window, clip_file):  # type: ignore[no-untyped-def]
+    """The Synthesis panel set to one demo render per caption, the Training panel to the tiny CLIP."""
     synth = window.show_panel("synthesis")
     synth.backend.setCurrentText("demo")
     synth.per_caption.setValue(1)
     train = window.show_panel("training")
     train.clip_model.setText("tiny-test")
-    train.pretrained.setText(str(tiny_clip_file))
+    train.pretrained.setText(str(clip_file))
+    return synth, train
+
+
+def test_run_all_steps_advances_the_chips_in_order_and_every_panel_shows_the_result(window, qtbot, tmp_path,
+                                                                                      tiny_clip_file, monkeypatch):
+    project = _project(window, tmp_path)
+    shown = _gate_stages(monkeypatch)
+    synth, train = _demo_synthesis_and_tiny_training(window, tiny_clip_file)
     train.epochs.setValue(1)
     tagging = window.show_panel("tagging")
     assert tagging.folders.add_folder(_photos(tmp_path / "photos"))
@@ -161,12 +167,7 @@ def test_cancel_from_the_bar_during_training_keeps_the_images_and_the_panels_sho
                                                                                         tiny_clip_file, monkeypatch):
     project = _project(window, tmp_path)
     shown = _gate_stages(monkeypatch)
-    synth = window.show_panel("synthesis")
-    synth.backend.setCurrentText("demo")
-    synth.per_caption.setValue(1)
-    train = window.show_panel("training")
-    train.clip_model.setText("tiny-test")
-    train.pretrained.setText(str(tiny_clip_file))
+    synth, train = _demo_synthesis_and_tiny_training(window, tiny_clip_file)
     monkeypatch.setattr(ask, "confirm", lambda *a, **k: True)
     bar = window.oneclick
     window.show_panel("synthesis")
