@@ -67,6 +67,7 @@ class OneClickBar(QFrame):
         self.bar.hide()
         self.current = ""
         ctx.project_changed.connect(lambda _p: self._project_changed())
+        ctx.runner.job_started.connect(self._job_started)
 
     def start(self) -> None:
         if self.job is not None and self.job.is_running:
@@ -91,6 +92,11 @@ class OneClickBar(QFrame):
         self.bar.show()
         self.job.progress.connect(self._progress)
         self.job.done.connect(self._done)
+
+    def _job_started(self, job: object) -> None:
+        """Another job (from a panel) makes the last run's "Cancelled" or "Failed" old news."""
+        if job is not self.job:
+            self.status.setText("")
 
     def _project_changed(self) -> None:
         if self.job is None or not self.job.is_running:

@@ -197,3 +197,9 @@ def test_cancel_from_the_bar_during_training_keeps_the_images_and_the_panels_sho
     assert synth.label_pick.count() == 3
     assert not (project.exports_dir / "model.onnx").exists()
     assert not train.summary.text().startswith("Trained")
+    train.epochs.setValue(1)
+    train.job_row.start.click()  # the person trains from the panel: the bar's "Cancelled" is old news
+    assert bar.status.text() == ""
+    with qtbot.waitSignal(train.job_row.job.done, timeout=JOB_TIMEOUT):
+        pass
+    assert bar.status.text() == ""
