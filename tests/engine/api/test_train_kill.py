@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,30 +11,18 @@ from engine import api
 from engine.clip.config import BackboneConfig
 from engine.training.config import TrainConfig
 from engine.training.job import checkpoint_dir_for
+from tests.sigkill import dying_at_commit, run_child
 
-ROOT = Path(__file__).resolve().parents[3]
 CAPTIONS = ["a red circle", "a blue square", "a yellow star", "a circle next to a square", "a green star",
             "two circles", "a square and a star", "three stars"]
 EPOCHS = 3
 # the child: trains the project with os.replace (as called by the checkpoint writer) killing the process with
 # SIGKILL just before or just after its Nth checkpoint commit; the other os.replace calls are left alone
-CHILD = """
-import os, signal, sys
+CHILD = dying_at_commit("engine.training.checkpoint") + """
 from engine import api
 from engine.clip.config import BackboneConfig
 from engine.training.config import TrainConfig
-kill_at, when, root, clip, epochs = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-real, calls = os.replace, [0]
-def dying(src, dst):
-    if sys._getframe(1).f_globals.get("__name__") != "engine.training.checkpoint":
-        return real(src, dst)
-    calls[0] += 1
-    if calls[0] == kill_at and when == "before":
-        os.kill(os.getpid(), signal.SIGKILL)
-    real(src, dst)
-    if calls[0] == kill_at:
-        os.kill(os.getpid(), signal.SIGKILL)
-os.replace = dying
+root, clip, epochs = sys.argv[3], sys.argv[4], int(sys.argv[5])
 api.train(api.open_project(root), backbone=BackboneConfig(model_name="tiny-test", pretrained=clip),
           train=TrainConfig(epochs=epochs, batch_size=4), device="cpu")
 """
@@ -75,9 +60,7 @@ def uninterrupted(tmp_path_factory, tiny_clip_file):  # type: ignore[no-untyped-
 def test_a_killed_training_resumes_to_the_uninterrupted_model(tmp_path, tiny_clip_file, uninterrupted, kill_at, when,
                                                              resumes_at):
     project = _project(tmp_path / "p")
-    child = subprocess.run([sys.executable, "-c", CHILD, str(kill_at), when, str(project.root), str(tiny_clip_file),
-                            str(EPOCHS)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                           capture_output=True, text=True, timeout=300)
+    child = run_child(CHILD, kill_at, when, str(project.root), str(tiny_clip_file), str(EPOCHS))
     assert child.returncode == -9, child.stderr[-2000:]  # killed, not failed
     assert not api.model_status(project).trained  # no half model recorded
     assert checkpoint_dir_for(project.model_dir).is_dir()

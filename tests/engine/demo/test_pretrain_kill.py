@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,30 +12,18 @@ from safetensors import safe_open
 
 from engine.demo import pretrain
 from engine.demo.pretrain import PretrainConfig, pretrain_demo_clip
+from tests.sigkill import dying_at_commit, run_child
 
-ROOT = Path(__file__).resolve().parents[3]
 ARTIFACT = ("model.safetensors", "open_clip_config.json", "recipe.json", "quality.json")
 # every committed write of a tiny run, in order: the corpus chunk, stage 1's and stage 2's checkpoint and progress
 # sidecar after each of their two steps, then the artifact's four files
 WRITES = ["chunk_0000000_0000016.npz", *["checkpoint.safetensors", "progress.json"] * 4, *ARTIFACT]
 # the child: pretrains with os.replace (as called by engine.demo.pretrain) killing the process with SIGKILL just
 # before or just after the Nth commit
-CHILD = """
-import json, os, signal, sys
+CHILD = dying_at_commit("engine.demo.pretrain") + """
+import json
 from engine.demo import pretrain
-kill_at, when, cfg = int(sys.argv[1]), sys.argv[2], pretrain.PretrainConfig(**json.loads(sys.argv[3]))
-real, calls = os.replace, [0]
-def dying(src, dst):
-    if sys._getframe(1).f_globals.get("__name__") != "engine.demo.pretrain":
-        return real(src, dst)
-    calls[0] += 1
-    if calls[0] == kill_at and when == "before":
-        os.kill(os.getpid(), signal.SIGKILL)
-    real(src, dst)
-    if calls[0] == kill_at:
-        os.kill(os.getpid(), signal.SIGKILL)
-os.replace = dying
-pretrain.pretrain_demo_clip(cfg)
+pretrain.pretrain_demo_clip(pretrain.PretrainConfig(**json.loads(sys.argv[3])))
 """
 
 
@@ -105,8 +91,7 @@ def _left_by_the_kill(root: Path, kill_at: int) -> None:
 def test_a_killed_pretraining_resumes_to_the_uninterrupted_artifact(tmp_path: Path, uninterrupted: dict[str, object],
                                                                     kill_at: int, when: str, resumed_from: int) -> None:
     settings = _settings(tmp_path)
-    child = subprocess.run([sys.executable, "-c", CHILD, str(kill_at), when, json.dumps(settings)], cwd=ROOT,
-                           env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=300)
+    child = run_child(CHILD, kill_at, when, json.dumps(settings))
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
     _left_by_the_kill(tmp_path, kill_at)
 
